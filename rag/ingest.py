@@ -1,0 +1,194 @@
+"""Reading the corpus folder: .txt, .md, .pdf and .html files plus their metadata.
+
+`corpus/metadata.json` maps a file name to its metadata (title, publisher, author, date, kind,
+source_url, boilerplate_start). A file without an entry still loads: its title is its first line.
+An unreadable file is skipped with a warning; it never stops the other documents from loading.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+from .errors import CorpusError
+
+log = logging.getLogger(__name__)
+
+SUPPORTED_SUFFIXES = (".txt", ".md", ".pdf", ".html", ".htm")
+METADATA_FILE = "metadata.json"
+
+
+@dataclass
+class SourceDocument:
+    """A document as read from disk, before cleaning."""
+
+    doc_id: str
+    path: Path
+    title: str
+    text: str
+    metadata: dict[str, Any] = field(default_factory=dict)
+    sha256: str = ""
+
+
+@dataclass
+class CorpusLoad:
+    """The documents that loaded and a warning per file that did not."""
+
+    documents: list[SourceDocument]
+    warnings: list[str]
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file's bytes."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def decode_bytes(data: bytes, name: str, warnings: list[str]) -> str:
+    """Decode UTF-8 (with or without BOM); fall back to cp1252 with a warning rather than lose the file."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        warnings.append(f"{name}: not valid UTF-8, read as Windows-1252 (re-save it as UTF-8 to be sure of accents)")
+        return data.decode("cp1252", errors="replace")
+
+
+class _HTMLText(HTMLParser):
+    """Visible text of an HTML page, block elements separated by blank lines."""
+
+    _SKIP = {"script", "style", "noscript", "template", "svg", "head"}
+    _BLOCK = {"p", "div", "section", "article", "li", "br", "tr", "h1", "h2", "h3", "h4", "h5", "h6",
+              "header", "footer", "blockquote", "table", "ul", "ol", "title"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skipping = 0
+        self.title: str | None = None
+        self._in_title = False
+
+    def handle_starttag(self, tag, attrs):
+        if tag in self._SKIP:
+            self._skipping += 1
+        if tag == "title":
+            self._in_title = True
+        if tag in self._BLOCK:
+            self.parts.append("\n\n")
+
+    def handle_endtag(self, tag):
+        if tag in self._SKIP and self._skipping:
+            self._skipping -= 1
+        if tag == "title":
+            self._in_title = False
+        if tag in self._BLOCK:
+            self.parts.append("\n\n")
+
+    def handle_data(self, data):
+        if self._in_title and not self.title:
+            self.title = data.strip() or None
+        if not self._skipping:
+            self.parts.append(data)
+
+
+def html_to_text(html: str) -> tuple[str, str | None]:
+    """Visible text and <title> of an HTML document."""
+    parser = _HTMLText()
+    parser.feed(html)
+    parser.close()
+    text = "".join(parser.parts)
+    text = re.sub(r"[ \t]+", " ", text)
+    text = re.sub(r"\s*\n\s*\n\s*", "\n\n", text)
+    return text.strip(), parser.title
+
+
+def pdf_to_text(path: Path) -> str:
+    """Text of a PDF, pages separated by blank lines (pypdf)."""
+    from pypdf import PdfReader
+
+    reader = PdfReader(str(path))
+    return "\n\n".join((page.extract_text() or "") for page in reader.pages)
+
+
+def read_metadata(corpus_dir: Path) -> dict[str, dict[str, Any]]:
+    """The metadata file's entries by file name; a malformed file is an error naming it."""
+    meta_path = corpus_dir / METADATA_FILE
+    if not meta_path.exists():
+        return {}
+    try:
+        data = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CorpusError(f"{meta_path} is not valid UTF-8 JSON ({exc}). Fix or delete it, then run `rag index`.") from None
+    if not isinstance(data, dict):
+        raise CorpusError(f"{meta_path} must be a JSON object mapping file names to metadata.")
+    return data
+
+
+def _first_line(text: str) -> str:
+    for line in text.splitlines():
+        if line.strip():
+            return line.strip()[:200]
+    return ""
+
+
+def read_document(path: Path, metadata: dict[str, Any], warnings: list[str]) -> SourceDocument | None:
+    """Read one file; None (with a warning) when it cannot be read or holds no text."""
+    suffix = path.suffix.lower()
+    title = metadata.get("title")
+    try:
+        if suffix == ".pdf":
+            text = pdf_to_text(path)
+        else:
+            text = decode_bytes(path.read_bytes(), path.name, warnings)
+            if suffix in (".html", ".htm"):
+                text, html_title = html_to_text(text)
+                title = title or html_title
+    except Exception as exc:  # a broken file must not stop the corpus from loading
+        warnings.append(f"{path.name}: skipped, cannot be read ({type(exc).__name__}: {exc})")
+        return None
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
+    if not text.strip():
+        warnings.append(f"{path.name}: skipped, no text found (a scanned PDF needs OCR first)")
+        return None
+    return SourceDocument(
+        doc_id=path.stem, path=path, title=title or _first_line(text) or path.stem, text=text,
+        metadata=dict(metadata), sha256=file_sha256(path),
+    )
+
+
+def corpus_files(corpus_dir: Path) -> list[Path]:
+    """The supported files of the corpus folder, sorted by name."""
+    if not corpus_dir.is_dir():
+        raise CorpusError(f"Corpus folder {corpus_dir} does not exist. Create it and put documents in it, or set RAG_CORPUS_DIR.")
+    return sorted(p for p in corpus_dir.iterdir() if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES)
+
+
+def load_corpus(corpus_dir: Path) -> CorpusLoad:
+    """Every readable document of the corpus folder, with warnings for the ones skipped."""
+    metadata = read_metadata(corpus_dir)
+    warnings: list[str] = []
+    docs: list[SourceDocument] = []
+    seen: dict[str, Path] = {}
+    for path in corpus_files(corpus_dir):
+        if path.stem in seen:
+            warnings.append(f"{path.name}: skipped, same document id as {seen[path.stem].name} (rename one of them)")
+            continue
+        doc = read_document(path, metadata.get(path.name, {}), warnings)
+        if doc is not None:
+            seen[path.stem] = path
+            docs.append(doc)
+    if not docs:
+        raise CorpusError(f"No readable document in {corpus_dir} (supported: {', '.join(SUPPORTED_SUFFIXES)}).")
+    return CorpusLoad(docs, warnings)
+
+
+def load_documents(corpus_dir: Path) -> list[SourceDocument]:
+    """The readable documents of the corpus folder (warnings are logged)."""
+    loaded = load_corpus(corpus_dir)
+    for w in loaded.warnings:
+        log.warning(w)
+    return loaded.documents

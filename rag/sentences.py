@@ -1,0 +1,98 @@
+"""French sentence splitting with character offsets (used by chunking and by the answerers).
+
+A sentence ends at . ! ? … (optionally followed by a closing quote or bracket) when what follows starts
+a new sentence (capital letter, digit, opening quote, bullet). Abbreviations ("M.", "n°", "art.",
+initials "J. F.") and numbers ("2.800", "18,9 %") never end a sentence. A line break inside a paragraph
+ends a sentence only when the line looks finished, because PDF text breaks lines mid-sentence.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_ABBREVIATIONS = frozenset(
+    "m mm mme mmes mlle dr pr st ste etc cf ex art al av bd vol chap fig p pp no nos n° env min max "
+    "hab km kg md mds mrd mrds md€ m€ k€ t tr trim sept oct nov déc janv févr fév avr juil ch dept dép".split()
+)
+_END = re.compile(r"[.!?…]+(?:\s?[»”\"')\]])*")
+_NEXT_START = re.compile(r"\s+[«\"“(\[]?\s*[A-ZÀÂÄÇÉÈÊËÎÏÔÖÙÛÜŸŒ0-9•·–—-]")
+_BULLET = re.compile(r"^\s*[•·▪◦\-–—*]\s+")
+
+
+@dataclass(frozen=True)
+class Span:
+    """A sentence: its text (stripped) and offsets in the text it was cut from."""
+
+    text: str
+    start: int
+    end: int
+
+
+def _is_abbreviation(text: str, dot: int) -> bool:
+    """True when the '.' at `dot` closes an abbreviation or an initial rather than a sentence."""
+    m = re.search(r"([\wÀ-ÿ°€]+)$", text[:dot])
+    if not m:
+        return False
+    word = m.group(1)
+    if len(word) == 1 and word.isalpha():  # initials: "J. F. Kennedy", "X. Bertrand"
+        return True
+    return word.lower() in _ABBREVIATIONS
+
+
+def _spans_in_line(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Sentence boundaries inside text[start:end] (a single paragraph line block)."""
+    out = []
+    cur = start
+    for m in _END.finditer(text, start, end):
+        stop = m.end()
+        if stop >= end:
+            break
+        if text[m.start()] == "." and m.end() - m.start() == 1 and _is_abbreviation(text, m.start()):
+            continue
+        if text[m.start()] == "." and m.start() > 0 and text[m.start() - 1].isdigit() and stop < end and text[stop].isdigit():
+            continue  # 2.800
+        if not _NEXT_START.match(text, stop):
+            continue
+        out.append((cur, stop))
+        cur = stop
+    out.append((cur, end))
+    return out
+
+
+def split_sentences(text: str, offset: int = 0) -> list[Span]:
+    """Sentences of `text` with offsets (shifted by `offset`); blank lines and bullets always split."""
+    spans: list[Span] = []
+    # Blocks: paragraphs split on blank lines, and single lines that are bullets or look finished.
+    block_start = 0
+    lines = text.split("\n")
+    pos = 0
+    blocks: list[tuple[int, int]] = []
+    for i, line in enumerate(lines):
+        line_end = pos + len(line)
+        stripped = line.strip()
+        next_line = lines[i + 1] if i + 1 < len(lines) else ""
+        ends_block = (
+            not stripped
+            or not next_line.strip()
+            or _BULLET.match(next_line)
+            or _BULLET.match(line)
+            or stripped[-1] in ".!?…:;»\""
+            # a short unfinished line followed by a capital is a heading, not a PDF line break
+            or (len(stripped) < 60 and next_line.strip()[:1].isupper())
+        )
+        if ends_block:
+            blocks.append((block_start, line_end))
+            block_start = line_end + 1
+        pos = line_end + 1
+    if block_start < len(text):
+        blocks.append((block_start, len(text)))
+    for b_start, b_end in blocks:
+        for s, e in _spans_in_line(text, b_start, b_end):
+            raw = text[s:e]
+            if not raw.strip():
+                continue
+            lead = len(raw) - len(raw.lstrip())
+            trail = len(raw) - len(raw.rstrip())
+            spans.append(Span(raw.strip(), offset + s + lead, offset + e - trail))
+    return spans

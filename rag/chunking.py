@@ -49,7 +49,10 @@ def _split_long(text: str, start: int, end: int, limit: int) -> list[tuple[int, 
     cur_start, cur_end, cur_tokens = None, None, 0
     for w_start, w_end in words:
         w_tokens = count_tokens(" " + text[w_start:w_end])
-        if cur_start is not None and cur_tokens + w_tokens > limit:
+        over = cur_start is not None and cur_tokens + w_tokens > limit - 4
+        if over:  # near the limit the running sum is approximate: count the real slice
+            over = count_tokens(text[cur_start:w_end]) > limit
+        if over:
             pieces.append((cur_start, cur_end))
             cur_start, cur_tokens = None, 0
         if cur_start is None:
@@ -125,7 +128,11 @@ def chunk_document(
     groups = _pack(_units(text, chunk_size), chunk_size, chunk_overlap)
 
     def fits(group: list[_Unit]) -> bool:
-        return window_tokens is None or window_tokens(text[group[0].start:group[-1].end]) <= window
+        body = text[group[0].start:group[-1].end]
+        # unit counts add up to slightly less than the joined text's count, so the sum is checked again
+        if len(group) > 1 and count_tokens(body) > chunk_size:
+            return False
+        return window_tokens is None or window_tokens(body) <= window
 
     final: list[list[_Unit]] = []
     pending = list(groups)

@@ -111,9 +111,17 @@ def _add_serve(p: argparse.ArgumentParser) -> None:
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
-    from .ui import serve
+    import importlib.util
 
-    serve(host=args.host, port=args.port)
+    from .settings import ROOT
+
+    # The Gradio wiring lives in app.py at the repository root, next to the corpus it serves.
+    spec = importlib.util.spec_from_file_location("rag_app", ROOT / "app.py")
+    if spec is None or spec.loader is None:
+        raise RagError(f"{ROOT / 'app.py'} is missing: reinstall the project from its repository.")
+    app = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(app)
+    app.main(host=args.host, port=args.port)
     return 0
 
 

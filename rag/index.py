@@ -237,6 +237,9 @@ def build_index(settings: Settings, *, quiet: bool = False) -> dict[str, Any]:
     bm = bm25s.BM25()
     bm.index([analyze(bm25_text(c)) or [""] for c in chunks], show_progress=False)
 
+    for leftover in index_dir.glob(".build-*"):  # from a build that was killed an hour or more ago
+        if time.time() - leftover.stat().st_mtime > 3600:
+            shutil.rmtree(leftover, ignore_errors=True)
     tmp = index_dir / f".build-{os.getpid()}-{int(time.time() * 1000)}"
     if tmp.exists():
         shutil.rmtree(tmp)

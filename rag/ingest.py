@@ -130,8 +130,9 @@ def read_metadata(corpus_dir: Path) -> dict[str, dict[str, Any]]:
 
 def _first_line(text: str) -> str:
     for line in text.splitlines():
-        if line.strip():
-            return line.strip()[:200]
+        line = line.strip().lstrip("#").strip()
+        if line:
+            return line[:200]
     return ""
 
 

@@ -96,3 +96,25 @@ def load_settings(**overrides) -> Settings:
             f"RAG_{'_'.join(str(p) for p in err['loc']).upper() or 'SETTINGS'}: {err['msg']}" for err in exc.errors()
         )
         raise SettingsError(f"Invalid setting: {problems}. Fix the environment variable or .env entry.") from None
+
+
+def _default_for_docs(value) -> str:
+    if isinstance(value, Path):
+        try:
+            return str(value.relative_to(ROOT))
+        except ValueError:
+            return str(value)
+    if isinstance(value, SecretStr):
+        return value.get_secret_value()
+    if value is None:
+        return "(unset)"
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def settings_table() -> str:
+    """The README's Markdown table of every setting (the README is checked against it by a test)."""
+    lines = ["| setting | env var | default | description |", "|---|---|---|---|"]
+    for name, field in Settings.model_fields.items():
+        default = _default_for_docs(field.default)
+        lines.append(f"| `{name}` | `RAG_{name.upper()}` | `{default}` | {field.description} |")
+    return "\n".join(lines)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import logging
 import sys
@@ -103,47 +102,10 @@ def _cmd_clean(args: argparse.Namespace) -> int:
     return 0
 
 
-# --- rag serve --------------------------------------------------------------------------------------
-
-def _add_serve(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--host", default=None, help="address to bind (default: RAG_HOST, 127.0.0.1)")
-    p.add_argument("--port", type=int, default=None, help="port (default: RAG_PORT, 7860)")
-
-
-def _cmd_serve(args: argparse.Namespace) -> int:
-    import importlib.util
-
-    from .settings import ROOT
-
-    # The Gradio wiring lives in app.py at the repository root, next to the corpus it serves.
-    spec = importlib.util.spec_from_file_location("rag_app", ROOT / "app.py")
-    if spec is None or spec.loader is None:
-        raise RagError(f"{ROOT / 'app.py'} is missing: reinstall the project from its repository.")
-    app = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(app)
-    app.main(host=args.host, port=args.port)
-    return 0
-
-
-def _delegate(module: str, add: str, cmd: str) -> tuple[Callable, Callable]:
-    """Arguments and handler of a subcommand that lives in its own module (imported only when used)."""
-
-    def add_args(p):
-        getattr(importlib.import_module(module, __package__), add)(p)
-
-    def run(args):
-        return getattr(importlib.import_module(module, __package__), cmd)(args)
-
-    return add_args, run
-
-
 COMMANDS: dict[str, tuple[str, Callable, Callable]] = {
     "index": ("build or update the index (only what changed is re-embedded)", _add_index, _cmd_index),
     "retrieve": ("print the passages retrieved for a question", _add_retrieve, _cmd_retrieve),
-    "ask": ("answer a question with cited passages", *_delegate(".chain", "add_ask_arguments", "cmd_ask")),
-    "eval": ("evaluate on a question set and write a report", *_delegate(".evaluation", "add_eval_arguments", "cmd_eval")),
     "clean": ("report what text cleaning repairs in each document", _add_clean, _cmd_clean),
-    "serve": ("launch the web app (builds the index first if needed)", _add_serve, _cmd_serve),
 }
 
 

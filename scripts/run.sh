@@ -1,6 +1,11 @@
 #!/usr/bin/env bash
-# Set up, build the index if needed, and launch the web app on http://127.0.0.1:7860
+# Set up, build the index if needed (incremental), then answer retrieval questions from the terminal.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-exec .venv/bin/rag serve "$@"
+.venv/bin/rag index
+if [ "$#" -gt 0 ]; then
+  exec .venv/bin/rag retrieve "$*"
+fi
+echo
+echo "Ready. Ask: .venv/bin/rag retrieve \"Combien d'emplois représentent les gigafactories ?\""

@@ -30,7 +30,9 @@ def generated() -> dict[str, str]:
 
     parts = {"settings-table": settings_table()}
     helps = ["$ rag --help", help_text(["--help"])]
-    for cmd in ("index", "retrieve", "ask", "eval", "clean", "serve"):
+    from rag.cli import COMMANDS
+
+    for cmd in COMMANDS:
         helps += ["", f"$ rag {cmd} --help", help_text([cmd, "--help"])]
     parts["cli-help"] = "```text\n" + "\n".join(helps) + "\n```"
     return parts
@@ -38,10 +40,10 @@ def generated() -> dict[str, str]:
 
 def render(readme: str) -> str:
     for name, body in generated().items():
-        pattern = re.compile(rf"(<!-- {name} -->\n).*?(\n<!-- /{name} -->)", re.S)
+        pattern = re.compile(rf"(<!-- {name} -->\n).*?(<!-- /{name} -->)", re.S)
         if not pattern.search(readme):
             raise SystemExit(f"README.md has no <!-- {name} --> block")
-        readme = pattern.sub(lambda m: m.group(1) + body + m.group(2), readme)
+        readme = pattern.sub(lambda m: m.group(1) + body + "\n" + m.group(2), readme)
     return readme
 
 

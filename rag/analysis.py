@@ -31,6 +31,7 @@ pas peu peut peuvent plus pour pourquoi puis puisqu qu quand que quel quelle que
 se sera serai seraient serais serait seras serez seriez serions serons seront ses si sien sienne siennes siens
 soi soient sois soit sommes son sont sous soyez soyons suis sur t ta te tes toi ton tous tout toute toutes tres
 tu un une unes uns vers voici voila vos votre vous y
+selon parmi malgre durant pendant afin ainsi lorsque quelque quelques outre
 """.split())
 
 

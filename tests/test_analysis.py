@@ -26,6 +26,7 @@ def test_inflections_share_a_stem():
 def test_stopwords_and_question_words_carry_no_weight():
     assert analyze("Combien de la les des ?") == []
     assert analyze("Quel est le budget ?") == analyze("budget")
+    assert analyze("selon la Région, pendant la crise") == analyze("Région crise")
 
 
 def test_figures_are_kept():

@@ -102,9 +102,23 @@ def _cmd_clean(args: argparse.Namespace) -> int:
     return 0
 
 
+def _delegate(module: str, add: str, cmd: str) -> tuple[Callable, Callable]:
+    """Arguments and handler of a subcommand that lives in its own module (imported only when used)."""
+    import importlib
+
+    def add_args(p):
+        getattr(importlib.import_module(module, __package__), add)(p)
+
+    def run(args):
+        return getattr(importlib.import_module(module, __package__), cmd)(args)
+
+    return add_args, run
+
+
 COMMANDS: dict[str, tuple[str, Callable, Callable]] = {
     "index": ("build or update the index (only what changed is re-embedded)", _add_index, _cmd_index),
     "retrieve": ("print the passages retrieved for a question", _add_retrieve, _cmd_retrieve),
+    "ask": ("answer a question with cited passages (extractive)", *_delegate(".chain", "add_ask_arguments", "cmd_ask")),
     "clean": ("report what text cleaning repairs in each document", _add_clean, _cmd_clean),
 }
 

@@ -53,7 +53,7 @@ class Settings(BaseSettings):
     answerer: Literal["extractive", "llm"] = Field("extractive", description="Who writes the answer: extractive (offline, no LLM) or llm (the OpenAI-compatible server below).")
     max_question_chars: int = Field(2000, ge=10, le=100_000, description="Longest question accepted, in characters.")
     max_answer_sentences: int = Field(3, ge=1, le=10, description="Most sentences the extractive answerer puts in an answer.")
-    abstain_threshold: float = Field(0.35, ge=0.0, le=1.0, description="Evidence score under which the assistant refuses to answer (calibrated on the question set).")
+    abstain_threshold: float = Field(0.5, ge=0.0, le=1.0, description="Evidence score under which the assistant refuses to answer (calibrated on the question set).")
     llm_base_url: str | None = Field(None, description="Base URL of an OpenAI-compatible server, e.g. http://127.0.0.1:11434/v1 for Ollama. Unset: no LLM.")
     llm_model: str = Field("mistral", description="Model name sent to the LLM server.")
     llm_api_key: SecretStr = Field(SecretStr("not-needed"), description="API key for the LLM server (local servers ignore it).")

@@ -1,21 +1,44 @@
-"""`rag clean --report`: what each repair changed in each document."""
+"""`rag clean --report`: what each repair changed in each document, and the known-word share before/after."""
 
 from __future__ import annotations
 
+import re
+
 from .clean import clean_text
+from .lexicon import known_word_share
+
+def max_spaced_letter_run(text: str) -> int:
+    """Length of the longest run of single letters separated by single spaces ('L e t t r e' -> 6)."""
+    runs = re.finditer(r"(?<!\S)(?:[^\W\d_] )+[^\W\d_](?!\S)", text)
+    return max((len(m.group(0).split()) for m in runs), default=0)
 
 
 def render_report(documents, doc_id: str | None = None) -> str:
-    """Per document: characters before/after, and per repair its count and up to 3 before/after examples."""
-    out = []
+    """Markdown report: per document, characters and known-word share before/after cleaning, then per repair
+    its count and up to 3 (before -> after) examples. `doc_id` limits it to one document."""
+    out = ["# Text cleaning report", ""]
     for doc in documents:
         if doc_id and doc.doc_id != doc_id:
             continue
-        result = clean_text(doc.text, boilerplate_start=doc.metadata.get("boilerplate_start"))
-        out.append(f"## {doc.doc_id}\n{len(doc.text)} characters before, {len(result.text)} after")
+        result = clean_text(doc.text, boilerplate_start=(doc.metadata or {}).get("boilerplate_start"))
+        out.append(f"## {doc.doc_id}")
+        out.append(f"- characters: {len(doc.text)} -> {len(result.text)}")
+        out.append(f"- known French words: {known_word_share(doc.text):.3f} -> {known_word_share(result.text):.3f}")
+        out.append(f"- longest run of spaced single letters: {max_spaced_letter_run(doc.text)} -> "
+                   f"{max_spaced_letter_run(result.text)}")
+        out.append("")
+        out.append("| repair | changes |")
+        out.append("|---|---|")
         for stat in result.stats:
-            out.append(f"- {stat.name}: {stat.count}")
+            out.append(f"| {stat.name} | {stat.count} |")
+        out.append("")
+        for stat in result.stats:
             for before, after in stat.examples:
-                out.append(f"    {before!r} -> {after!r}")
+                out.append(f"- {stat.name}: `{_short(before)}` -> `{_short(after) or '(removed)'}`")
         out.append("")
     return "\n".join(out)
+
+
+def _short(s: str, n: int = 70) -> str:
+    s = " ".join(s.replace("\n", " ⏎ ").split()).replace("`", "'")
+    return s if len(s) <= n else s[: n - 1] + "…"

@@ -45,7 +45,7 @@ class Settings(BaseSettings):
     retrieval_mode: Literal["dense", "bm25", "hybrid"] = Field("hybrid", description="Retriever: dense (FAISS), bm25 (French keywords) or hybrid (both, fused).")
     top_k: int = Field(5, ge=1, le=100, description="Passages returned per question.")
     fusion: Literal["convex", "rrf"] = Field("convex", description="How hybrid mode fuses dense and BM25 rankings: convex combination of cosine and max-scaled BM25 scores, or reciprocal rank fusion.")
-    fusion_alpha: float = Field(0.5, ge=0.0, le=1.0, description="Weight of the cosine similarity in convex fusion (the max-scaled BM25 score gets 1 - alpha).")
+    fusion_alpha: float = Field(0.1, ge=0.0, le=1.0, description="Weight of the cosine similarity in convex fusion (the max-scaled BM25 score gets 1 - alpha).")
     rrf_k: int = Field(60, ge=1, le=1000, description="The k constant of reciprocal rank fusion.")
     candidates: int = Field(50, ge=1, le=1000, description="Candidates fetched from each retriever before fusion.")
 

@@ -17,14 +17,14 @@ from typing import Iterator
 import numpy as np
 
 from .analysis import analyze
-from .errors import InputError
+from .errors import InputError, LLMError
 from .index import Index, load_index
 from .retrieval import Retriever, validate_request
 from .schema import Answer, Citation, Passage
 from .sentences import split_sentences
 from .settings import Settings, load_settings
 
-REFUSAL = "Je ne trouve pas la réponse dans les documents disponibles."
+from .prompts import REFUSAL  # noqa: E402  (defined once, re-exported for callers and tests)
 
 _FIGURE = re.compile(r"\d")
 _QUESTION_WANTS_FIGURE = re.compile(r"\b(combien|quel(le)?s? (montant|nombre|part|budget)|how (much|many))\b", re.I)
@@ -71,10 +71,62 @@ class Assistant:
     def ask(self, question: str, history: list[tuple[str, str]] | None = None, *, mode: str | None = None,
             k: int | None = None, doc_ids: list[str] | None = None, answerer: str | None = None) -> Answer:
         """Answer `question` (with the conversation `history`, oldest first) citing the passages used."""
-        t0 = time.perf_counter()
+        for item in self._run(question, history, mode=mode, k=k, doc_ids=doc_ids, answerer=answerer, streaming=False):
+            if isinstance(item, Answer):
+                return item
+        raise AssertionError("the chain always ends with an Answer")
+
+    def stream(self, question: str, history: list[tuple[str, str]] | None = None, **options) -> Iterator[str | Answer]:
+        """Yield the answer text so far (whole text each time) several times, then the final verified Answer."""
+        yield from self._run(question, history, streaming=True, **options)
+
+    def _run(self, question, history, *, mode=None, k=None, doc_ids=None, answerer=None, streaming=True):
         question, k, mode = validate_request(self.settings, question, k, mode)
-        if (answerer or self.settings.answerer) != "extractive":
-            raise InputError("Only the extractive answerer is available in this version (RAG_ANSWERER=extractive).")
+        which = answerer or self.settings.answerer
+        if which not in ("extractive", "llm"):
+            raise InputError(f"Unknown answerer {which!r}: use extractive or llm.")
+        notice = None
+        if which == "llm":
+            try:
+                from .llm import LLMAnswerer
+                answer = yield from self._llm(LLMAnswerer(self.settings), question, history, mode, k, doc_ids, streaming)
+                return (yield answer)
+            except LLMError as exc:
+                from .llm import FALLBACK_NOTICE
+                notice = FALLBACK_NOTICE.format(reason=getattr(exc, "reason", "aucun serveur configuré"))
+        answer = self._extractive(question, history, mode, k, doc_ids)
+        answer.notice = notice
+        if streaming:
+            words = answer.answer.split(" ")
+            for i in range(3, len(words), 3):
+                yield " ".join(words[:i])
+            yield answer.answer
+        yield answer
+
+    def _llm(self, llm, question, history, mode, k, doc_ids, streaming):
+        """LLM path: condense, retrieve, stream, then verify; abstain when the model refuses or nothing survives."""
+        from .citations import verify
+        from .llm import is_refusal
+
+        t0 = time.perf_counter()
+        standalone = llm.condense(question, history) if history else question
+        passages = self.retriever.search(standalone, k=k, mode=mode, doc_ids=doc_ids)
+        t1 = time.perf_counter()
+        raw = ""
+        for raw in llm.stream_answer(standalone, [p.text for p in passages]):
+            if streaming:
+                yield raw
+        answer = Answer(question=question, standalone_question=standalone, answer=REFUSAL, abstained=True, passages=passages)
+        if not is_refusal(raw):
+            checked = verify(raw, passages, self.retriever.embedder)
+            if checked.citations:
+                answer.answer, answer.abstained, answer.citations = checked.text, False, checked.citations
+        t2 = time.perf_counter()
+        answer.timings_ms = {"retrieve": (t1 - t0) * 1000, "answer": (t2 - t1) * 1000, "total": (t2 - t0) * 1000}
+        return answer
+
+    def _extractive(self, question, history, mode, k, doc_ids) -> Answer:
+        t0 = time.perf_counter()
         standalone = standalone_question(question, history)
         passages = self.retriever.search(standalone, k=k, mode=mode, doc_ids=doc_ids)
         t1 = time.perf_counter()
@@ -96,15 +148,6 @@ class Assistant:
         answer.timings_ms = {"retrieve": (t1 - t0) * 1000, "answer": (t2 - t1) * 1000, "total": (t2 - t0) * 1000}
         return answer
 
-    def stream(self, question: str, history: list[tuple[str, str]] | None = None, **options) -> Iterator[str | Answer]:
-        """Yield the answer text so far a few words at a time, then the final Answer."""
-        answer = self.ask(question, history, **options)
-        words = answer.answer.split(" ")
-        for i in range(4, len(words), 4):
-            yield " ".join(words[:i])
-        yield answer.answer
-        yield answer
-
 
 # --- rag ask ----------------------------------------------------------------------------------------
 
@@ -114,6 +157,7 @@ def add_ask_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("-k", type=int, default=None, help="passages retrieved (default: RAG_TOP_K)")
     p.add_argument("--mode", default=None, help="dense | bm25 | hybrid")
     p.add_argument("--doc", action="append", default=None, metavar="ID", help="only search this document id (repeatable)")
+    p.add_argument("--answerer", default=None, choices=("extractive", "llm"), help="who writes the answer (default: RAG_ANSWERER)")
     p.add_argument("--json", action="store_true", help="print the JSON contract")
 
 
@@ -131,10 +175,12 @@ def cmd_ask(args: argparse.Namespace) -> int:
     settings = load_settings()
     validate_request(settings, args.question, args.k, args.mode)  # fail fast, before loading the model
     history = _read_history(args.history)
-    answer = Assistant(settings).ask(args.question, history, mode=args.mode, k=args.k, doc_ids=args.doc)
+    answer = Assistant(settings).ask(args.question, history, mode=args.mode, k=args.k, doc_ids=args.doc, answerer=args.answerer)
     if args.json:
         print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
         return 0
+    if answer.notice:
+        print(f"({answer.notice})\n")
     print(answer.answer)
     for c in answer.citations:
         print(f"\n[{c.n}] {c.title} ({c.doc_id})\n    « {c.quote} »")

@@ -102,6 +102,28 @@ def _cmd_clean(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- rag serve --------------------------------------------------------------------------------------
+
+def _add_serve(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--host", default=None, help="address to bind (default: RAG_HOST, 127.0.0.1)")
+    p.add_argument("--port", type=int, default=None, help="port (default: RAG_PORT, 7860)")
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    """Run app.py's main: the UI wiring lives at the top of the repository, beside the package."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "app.py"
+    if not path.is_file():
+        raise RagError(f"{path} is missing: `rag serve` runs the app.py of a source checkout (see README).")
+    spec = importlib.util.spec_from_file_location("rag_app", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.main(host=args.host, port=args.port)
+    return 0
+
+
 def _delegate(module: str, add: str, cmd: str) -> tuple[Callable, Callable]:
     """Arguments and handler of a subcommand that lives in its own module (imported only when used)."""
     import importlib
@@ -118,8 +140,11 @@ def _delegate(module: str, add: str, cmd: str) -> tuple[Callable, Callable]:
 COMMANDS: dict[str, tuple[str, Callable, Callable]] = {
     "index": ("build or update the index (only what changed is re-embedded)", _add_index, _cmd_index),
     "retrieve": ("print the passages retrieved for a question", _add_retrieve, _cmd_retrieve),
-    "ask": ("answer a question with cited passages (extractive)", *_delegate(".chain", "add_ask_arguments", "cmd_ask")),
+    "ask": ("answer a question with cited passages", *_delegate(".chain", "add_ask_arguments", "cmd_ask")),
+    "eval": ("run a question set and write results, metrics, a report and charts",
+             *_delegate(".evaluation", "add_eval_arguments", "cmd_eval")),
     "clean": ("report what text cleaning repairs in each document", _add_clean, _cmd_clean),
+    "serve": ("launch the chat web app (builds the index first if needed)", _add_serve, _cmd_serve),
 }
 
 

@@ -1,0 +1,289 @@
+"""`rag eval`: run a question set through the assistant and write results, metrics, report and charts.
+
+Each question goes through `Assistant.ask`, the code path of `rag ask` (follow-ups with their
+history). Outputs in the chosen folder (the contract of ARCHITECTURE.md):
+- `results.jsonl`: one record per question = the question's fields (its reference answer renamed
+  `reference_answer`) + the `rag ask --json` output + `retrieved` (the top 10 of the same retrieval,
+  so hit@10 and nDCG@10 mean something even when the answer uses 5 passages) and `error` if it raised;
+- `metrics.json`: the flat dict of `rag.metrics.compute_metrics`, recomputable from results.jsonl;
+- `report.md` and PNG charts; with `--compare`, `compare.json` and `compare_results.jsonl`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from .errors import InputError
+from .metrics import compute_metrics, retrieval_metrics
+from .settings import ROOT, Settings
+
+DEFAULT_QUESTIONS = ROOT / "tests" / "questions.jsonl"
+RETRIEVED_K = 10
+_LIST_FIELDS = ("facts", "evidence")
+
+
+# --- question files ---------------------------------------------------------------------------------
+
+def _check_question(obj: Any, lineno: int, seen: set[str]) -> dict[str, Any]:
+    """The question as a dict with defaults filled in; ValueError saying what is wrong otherwise."""
+    if not isinstance(obj, dict):
+        raise ValueError(f"expected a JSON object, got {type(obj).__name__}")
+    q = dict(obj)
+    if not isinstance(q.get("question"), str) or not q["question"].strip():
+        raise ValueError("'question' is missing or empty")
+    qid = q.get("id", f"line{lineno}")
+    if not isinstance(qid, (str, int)) or isinstance(qid, bool):
+        raise ValueError("'id' must be a string")
+    q["id"] = str(qid)
+    if q["id"] in seen:
+        raise ValueError(f"id {q['id']!r} is used by an earlier line")
+    for name in _LIST_FIELDS:
+        value = q.get(name, [])
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ValueError(f"'{name}' must be a list of strings")
+        q[name] = value
+    answerable = q.get("answerable", True)
+    if not isinstance(answerable, bool):
+        raise ValueError("'answerable' must be true or false")
+    q["answerable"] = answerable
+    history = q.get("history") or []
+    if not isinstance(history, list) or not all(
+        isinstance(turn, (list, tuple)) and len(turn) == 2 and all(isinstance(t, str) for t in turn) for turn in history
+    ):
+        raise ValueError("'history' must be a list of [user, assistant] pairs of strings")
+    q["history"] = [list(turn) for turn in history]
+    q["category"] = str(q.get("category") or "uncategorised")
+    return q
+
+
+def load_questions(path: str | Path) -> tuple[list[dict[str, Any]], list[str]]:
+    """Questions of a JSONL file and one error message per malformed line ("line N: ...").
+
+    Malformed lines are skipped so the others still run; blank lines are ignored.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"Question file {path} does not exist: give a JSONL file (one question object per line).")
+    questions: list[dict[str, Any]] = []
+    errors: list[str] = []
+    seen: set[str] = set()
+    with path.open(encoding="utf-8-sig", errors="replace") as f:
+        for lineno, line in enumerate(f, start=1):
+            if not line.strip():
+                continue
+            try:
+                q = _check_question(json.loads(line), lineno, seen)
+            except json.JSONDecodeError as exc:
+                errors.append(f"line {lineno}: not valid JSON ({exc.msg} at column {exc.colno})")
+                continue
+            except ValueError as exc:
+                errors.append(f"line {lineno}: {exc}")
+                continue
+            seen.add(q["id"])
+            q["line"] = lineno
+            questions.append(q)
+    return questions, errors
+
+
+# --- running ----------------------------------------------------------------------------------------
+
+def _slim(passages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    keep = ("rank", "doc_id", "chunk_id", "text", "score")
+    return [{k: p.get(k) for k in keep} for p in passages]
+
+
+def _record(question: dict[str, Any]) -> dict[str, Any]:
+    rec = {k: v for k, v in question.items() if k != "answer"}
+    rec["reference_answer"] = question.get("answer")
+    return rec
+
+
+class _QueryCache:
+    """The assistant's embedder, remembering query vectors: the top-10 ranking and the comparison
+    search the same queries several times, and one query embedding costs tens of milliseconds."""
+
+    def __init__(self, embedder: Any):
+        self._embedder = embedder
+        self._vectors: dict[str, Any] = {}
+
+    def encode_query(self, text: str):
+        if text not in self._vectors:
+            self._vectors[text] = self._embedder.encode_query(text)
+        return self._vectors[text]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._embedder, name)
+
+
+def _eval_retriever(assistant: Any) -> Any:
+    """A retriever over the assistant's loaded index and settings, with query vectors cached (no rebuild)."""
+    from .retrieval import Retriever
+
+    base = assistant.retriever
+    return Retriever(base.index, base.settings, embedder=_QueryCache(base.embedder))
+
+
+def run_question(assistant: Any, question: dict[str, Any], *, mode: str | None, answerer: str | None,
+                 retriever: Any = None) -> dict[str, Any]:
+    """One question through `Assistant.ask`; a question that raises gives a record with `error`."""
+    rec = _record(question)
+    history = [tuple(turn) for turn in question.get("history") or []] or None
+    try:
+        answer = assistant.ask(question["question"], history, mode=mode, answerer=answerer)
+        rec.update(answer.to_json())
+        query = answer.standalone_question or question["question"]
+        rec["retrieved"] = _slim([p.to_json() for p in (retriever or assistant.retriever).search(query, k=RETRIEVED_K, mode=mode)])
+    except Exception as exc:  # one bad question must not stop the run; the record says what happened
+        rec.update({"answer": "", "abstained": False, "citations": [], "passages": [], "timings_ms": {},
+                    "error": f"{type(exc).__name__}: {exc}"})
+    return rec
+
+
+def run_comparison(assistant: Any, settings: Settings, records: list[dict[str, Any]], *, progress: bool = True,
+                   retriever: Any = None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Retrieval metrics of dense / bm25 / hybrid and the naive baseline on the same (standalone) queries.
+
+    Reuses the loaded index and embedder: only the baseline's ~100 chunks are embedded.
+    """
+    from .baseline import NAME, NaiveBaseline
+    from .retrieval import MODES
+
+    retriever = retriever or _eval_retriever(assistant)
+    t0 = time.perf_counter()
+    baseline = NaiveBaseline(settings, retriever.embedder)
+    build_s = time.perf_counter() - t0
+    systems: dict[str, Any] = {m: (lambda q, m=m: _slim([p.to_json() for p in retriever.search(q, k=RETRIEVED_K, mode=m)])) for m in MODES}
+    systems[NAME] = lambda q: _slim(baseline.search(q, RETRIEVED_K))
+    rows = [{"id": r["id"], "query": r.get("standalone_question") or r["question"]} for r in records]
+    summary: dict[str, Any] = {}
+    for name, search in systems.items():
+        pseudo = []
+        for rec, row in zip(records, _progress(rows, progress, f"compare {name}")):
+            ranked = search(row["query"])
+            row[name] = ranked
+            pseudo.append({**rec, "retrieved": ranked})
+        metrics = retrieval_metrics(pseudo, prefix="")
+        summary[name] = {k: (round(v, 6) if isinstance(v, float) else v) for k, v in metrics.items()}
+    return {"systems": summary, "k": RETRIEVED_K, "baseline_build_seconds": round(build_s, 2),
+            "baseline_chunks": len(baseline.chunks)}, rows
+
+
+def _progress(items, enabled: bool, desc: str):
+    from tqdm import tqdm
+
+    return tqdm(items, desc=desc, file=sys.stderr, disable=not enabled, leave=False, unit="q")
+
+
+def _write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
+    with path.open("w", encoding="utf-8") as f:
+        for row in rows:
+            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def run_evaluation(questions_path: str | Path, out_dir: str | Path, settings: Settings, *, mode: str | None = None,
+                   answerer: str | None = None, compare: bool = False, progress: bool = True,
+                   assistant: Any = None) -> dict[str, Any]:
+    """Run every question, write the outputs to `out_dir`, return metrics, comparison, paths and load errors.
+
+    `assistant` lets a caller that already holds a loaded `rag.chain.Assistant` reuse it.
+    """
+    from .report import render_report
+
+    questions, load_errors = load_questions(questions_path)
+    if not questions:
+        detail = ("; ".join(load_errors[:5])) if load_errors else "the file is empty"
+        raise InputError(f"No usable question in {questions_path} ({detail}). Fix the file: one JSON object per line.")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    if assistant is None:
+        from .chain import Assistant
+
+        assistant = Assistant(settings)
+    retriever = _eval_retriever(assistant)
+    records = [run_question(assistant, q, mode=mode, answerer=answerer, retriever=retriever)
+               for q in _progress(questions, progress, "eval")]
+    metrics = compute_metrics(records)
+    paths = {"results": out / "results.jsonl", "metrics": out / "metrics.json"}
+    _write_jsonl(paths["results"], records)
+    paths["metrics"].write_text(json.dumps(metrics, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    comparison = None
+    if compare:
+        comparison, rows = run_comparison(assistant, settings, records, progress=progress, retriever=retriever)
+        paths["compare"] = out / "compare.json"
+        paths["compare_results"] = out / "compare_results.jsonl"
+        paths["compare"].write_text(json.dumps(comparison, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        _write_jsonl(paths["compare_results"], rows)
+    run_info = {
+        "questions_file": str(questions_path), "n_questions": len(questions), "load_errors": load_errors,
+        "mode": mode or settings.retrieval_mode, "answerer": answerer or settings.answerer,
+        "top_k": settings.top_k, "embedding_model": settings.embedding_model,
+        "seconds": round(time.perf_counter() - t0, 1),
+    }
+    paths.update(render_report(metrics, records, out, compare=comparison, run_info=run_info))
+    return {"metrics": metrics, "compare": comparison, "paths": {k: str(v) for k, v in paths.items()},
+            "load_errors": load_errors, "run": run_info}
+
+
+# --- CLI --------------------------------------------------------------------------------------------
+
+def add_eval_arguments(p: argparse.ArgumentParser) -> None:
+    """Arguments of `rag eval`."""
+    p.add_argument("--questions", type=Path, default=DEFAULT_QUESTIONS,
+                   help=f"question set, JSONL in the contract's format (default: {DEFAULT_QUESTIONS.relative_to(ROOT)})")
+    p.add_argument("--out", type=Path, default=Path("eval-out"), help="folder for results.jsonl, metrics.json, report.md and charts (default: eval-out)")
+    p.add_argument("--mode", default=None, choices=("dense", "bm25", "hybrid"), help="retrieval mode (default: RAG_RETRIEVAL_MODE)")
+    p.add_argument("--answerer", default=None, choices=("extractive", "llm"), help="who writes answers (default: RAG_ANSWERER)")
+    p.add_argument("--compare", action="store_true", help="also compare dense / bm25 / hybrid retrieval and the naive LangChain baseline")
+    p.add_argument("--no-progress", action="store_true", help="do not show the progress bar")
+
+
+_SUMMARY = (
+    ("answer.accuracy", "questions handled correctly"),
+    ("answer.fact_recall", "expected facts found in answers"),
+    ("retrieval.hit@5", "right passage in the top 5"),
+    ("retrieval.mrr", "mean reciprocal rank"),
+    ("citation.precision", "citations that support their sentence"),
+    ("citation.recall", "answer sentences with a supporting citation"),
+    ("abstention.recall", "unanswerable questions refused"),
+    ("abstention.false_rate", "answerable questions wrongly refused"),
+    ("latency.total.median_ms", "median time per question (ms)"),
+)
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "n/a"
+    return f"{value:.3f}" if isinstance(value, float) else str(value)
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    """`rag eval`: run, then print a summary table and the files written."""
+    from .settings import load_settings
+
+    settings = load_settings()
+    result = run_evaluation(args.questions, args.out, settings, mode=args.mode, answerer=args.answerer,
+                            compare=args.compare, progress=not args.no_progress)
+    for err in result["load_errors"]:
+        print(f"skipped {args.questions}: {err}", file=sys.stderr)
+    m = result["metrics"]
+    print(f"Evaluated {m['n.questions']} questions in {result['run']['seconds']} s "
+          f"({m['n.errors']} failed, {len(result['load_errors'])} malformed lines skipped)")
+    width = max(len(k) for k, _ in _SUMMARY)
+    for key, label in _SUMMARY:
+        print(f"  {key:<{width}}  {_fmt(m.get(key)):>7}  {label}")
+    if result["compare"]:
+        print("Retrieval comparison (hit@5 / MRR / nDCG@10):")
+        for name, sm in result["compare"]["systems"].items():
+            print(f"  {name:<46} {_fmt(sm['hit@5'])} / {_fmt(sm['mrr'])} / {_fmt(sm['ndcg@10'])}")
+    print("Written:")
+    for path in result["paths"].values():
+        print(f"  {path}")
+    return 0

@@ -1,0 +1,180 @@
+"""`report.md` and PNG charts for an evaluation run, written for a reader who does not program."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from .metrics import badness, diagnose
+
+# (metric key, plain-language meaning) of the headline table, in reading order.
+HEADLINE = (
+    ("answer.accuracy", "Share of questions handled correctly: answered with every expected fact, or refused when the corpus has no answer. The main score."),
+    ("answer.fact_recall", "Share of the expected facts (figures, names) that appear in the answers."),
+    ("retrieval.hit@1", "Share of questions where the first passage found contains the evidence."),
+    ("retrieval.hit@5", "Share of questions where one of the first 5 passages contains the evidence."),
+    ("retrieval.hit@10", "Same within the first 10 passages."),
+    ("retrieval.mrr", "Mean reciprocal rank: 1 when the right passage is always first, 0.5 when it is second on average."),
+    ("retrieval.ndcg@10", "How well the right passages are ordered at the top of the first 10 (1 = perfectly)."),
+    ("citation.precision", "Share of citations [n] whose source really supports the sentence that cites it."),
+    ("citation.recall", "Share of answer sentences backed by at least one supporting citation."),
+    ("abstention.precision", "When the assistant refused to answer, how often that was right."),
+    ("abstention.recall", "Share of unanswerable questions the assistant refused to answer."),
+    ("abstention.false_rate", "Share of answerable questions the assistant wrongly refused (lower is better)."),
+    ("latency.total.median_ms", "Typical time to answer one question, in milliseconds."),
+    ("latency.total.p95_ms", "Time within which 95 % of questions are answered, in milliseconds."),
+)
+CATEGORY_COLUMNS = ("n.questions", "answer.accuracy", "answer.fact_recall", "retrieval.hit@5", "retrieval.mrr", "citation.precision")
+COMPARE_COLUMNS = ("hit@1", "hit@3", "hit@5", "hit@10", "mrr", "ndcg@10")
+WORST = 10
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "n/a"
+    if isinstance(value, float):
+        return f"{value:.1f}" if value > 1.5 else f"{value:.2f}"
+    return str(value)
+
+
+def _cell(text: Any) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _categories(metrics: dict[str, Any]) -> list[str]:
+    cats = {k.split(".")[1] for k in metrics if k.startswith("category.") and k.endswith(".n.questions")}
+    return sorted(cats)
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display on servers; must precede pyplot
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def chart_categories(metrics: dict[str, Any], path: Path) -> Path:
+    """Grouped bars: accuracy, fact recall and hit@5 per question category."""
+    plt = _plt()
+    cats = _categories(metrics)
+    keys = (("answer.accuracy", "accuracy"), ("answer.fact_recall", "fact recall"), ("retrieval.hit@5", "hit@5"))
+    fig, ax = plt.subplots(figsize=(max(6, 1.1 * len(cats) + 2), 4))
+    width = 0.8 / len(keys)
+    for j, (key, label) in enumerate(keys):
+        vals = [metrics.get(f"category.{c}.{key}") or 0.0 for c in cats]
+        ax.bar([i + j * width for i in range(len(cats))], vals, width, label=label)
+    ax.set_xticks([i + width for i in range(len(cats))], cats, rotation=30, ha="right")
+    ax.set_ylim(0, 1.2)  # headroom for the legend above the bars
+    ax.set_title("Scores per question category")
+    ax.legend(loc="upper center", ncol=4, fontsize=8, frameon=False)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+def chart_compare(compare: dict[str, Any], path: Path) -> Path:
+    """Grouped bars: hit@1, hit@5, MRR and nDCG@10 per retrieval system."""
+    plt = _plt()
+    names = list(compare["systems"])
+    keys = ("hit@1", "hit@5", "mrr", "ndcg@10")
+    fig, ax = plt.subplots(figsize=(8, 4))
+    width = 0.8 / len(keys)
+    for j, key in enumerate(keys):
+        vals = [compare["systems"][n].get(key) or 0.0 for n in names]
+        ax.bar([i + j * width for i in range(len(names))], vals, width, label=key)
+    short = [n.split(" (")[0] for n in names]
+    ax.set_xticks([i + 1.5 * width for i in range(len(names))], short)
+    ax.set_ylim(0, 1.2)  # headroom for the legend above the bars
+    ax.set_title("Retrieval: what each part buys")
+    ax.legend(loc="upper center", ncol=4, fontsize=8, frameon=False)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+def chart_latency(metrics: dict[str, Any], path: Path) -> Path:
+    """Median and p95 time of each stage."""
+    plt = _plt()
+    stages = sorted({k.split(".")[1] for k in metrics if k.startswith("latency.") and k.endswith(".median_ms")})
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    xs = range(len(stages))
+    ax.bar([x - 0.2 for x in xs], [metrics[f"latency.{s}.median_ms"] or 0 for s in stages], 0.4, label="median")
+    ax.bar([x + 0.2 for x in xs], [metrics[f"latency.{s}.p95_ms"] or 0 for s in stages], 0.4, label="95th percentile")
+    ax.set_xticks(list(xs), stages)
+    ax.set_ylabel("milliseconds")
+    ax.set_title("Time per question, by stage")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+def render_report(metrics: dict[str, Any], records: list[dict[str, Any]], out_dir: str | Path,
+                  compare: dict[str, Any] | None = None, run_info: dict[str, Any] | None = None) -> dict[str, Path]:
+    """Write report.md and its charts into `out_dir`; return the paths written."""
+    out = Path(out_dir)
+    paths: dict[str, Path] = {"report": out / "report.md"}
+    paths["chart_categories"] = chart_categories(metrics, out / "categories.png")
+    if any(k.startswith("latency.") for k in metrics):
+        paths["chart_latency"] = chart_latency(metrics, out / "latency.png")
+    if compare:
+        paths["chart_compare"] = chart_compare(compare, out / "compare.png")
+
+    info = run_info or {}
+    lines = ["# Evaluation report", ""]
+    if info:
+        lines += [f"{metrics.get('n.questions')} questions from `{info.get('questions_file')}`, retrieval mode "
+                  f"**{info.get('mode')}**, answerer **{info.get('answerer')}**, {info.get('top_k')} passages per answer, "
+                  f"run in {info.get('seconds')} s.", ""]
+        for err in info.get("load_errors") or []:
+            lines.append(f"- Skipped malformed question, {err}")
+        if info.get("load_errors"):
+            lines.append("")
+    if metrics.get("n.errors"):
+        lines += [f"**{metrics['n.errors']} question(s) failed with an error** (listed below).", ""]
+
+    lines += ["## Headline numbers", "", "Scores go from 0 (never) to 1 (always).", "",
+              "| measure | value | what it means |", "|---|---|---|"]
+    for key, meaning in HEADLINE:
+        if key in metrics:
+            lines.append(f"| {key} | **{_fmt(metrics[key])}** | {meaning} |")
+
+    cats = _categories(metrics)
+    lines += ["", "## By question category", "", "| category | " + " | ".join(CATEGORY_COLUMNS) + " |",
+              "|---" * (len(CATEGORY_COLUMNS) + 1) + "|"]
+    for c in cats:
+        lines.append(f"| {c} | " + " | ".join(_fmt(metrics.get(f"category.{c}.{k}")) for k in CATEGORY_COLUMNS) + " |")
+    lines += ["", f"![scores per category]({paths['chart_categories'].name})", ""]
+
+    if compare:
+        lines += ["## Comparison of retrieval methods", "",
+                  "Same questions, same embedding model; only the way passages are found changes. "
+                  "*dense* = meaning-based search, *bm25* = French keyword search, *hybrid* = both combined "
+                  "(the assistant's method), *baseline* = a textbook LangChain setup (raw text cut every 1000 characters, dense search).",
+                  "", "| method | " + " | ".join(COMPARE_COLUMNS) + " |", "|---" * (len(COMPARE_COLUMNS) + 1) + "|"]
+        for name, sm in compare["systems"].items():
+            lines.append(f"| {name} | " + " | ".join(_fmt(sm.get(k)) for k in COMPARE_COLUMNS) + " |")
+        lines += ["", f"![retrieval comparison]({paths['chart_compare'].name})", ""]
+
+    if "chart_latency" in paths:
+        lines += ["## Speed", "", f"![time per stage]({paths['chart_latency'].name})", ""]
+
+    worst = sorted((r for r in records if diagnose(r)), key=badness, reverse=True)[:WORST]
+    lines += ["## Questions that went worst", ""]
+    if not worst:
+        lines.append("Every question was handled correctly.")
+    else:
+        lines += ["| id | category | question | what went wrong |", "|---|---|---|---|"]
+        for r in worst:
+            q = r.get("question", "")
+            q = q if len(q) <= 120 else q[:117] + "..."
+            lines.append(f"| {_cell(r.get('id'))} | {_cell(r.get('category'))} | {_cell(q)} | {_cell('; '.join(diagnose(r)))} |")
+    lines += ["", "Definitions of every measure: see the README, section *Evaluation*. "
+              "All numbers can be recomputed from `results.jsonl`.", ""]
+    paths["report"].write_text("\n".join(lines), encoding="utf-8")
+    return paths

@@ -1,0 +1,100 @@
+"""LLM path against a real OpenAI-compatible HTTP server on 127.0.0.1 (streaming SSE), with verification."""
+
+import json
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from rag.chain import Assistant
+from rag.prompts import REFUSAL
+
+
+class _Server:
+    """Streams a scripted reply; records the prompts it received."""
+
+    def __init__(self):
+        self.reply = ""
+        self.requests = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *a):
+                pass
+
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                outer.requests.append(body)
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.end_headers()
+                words = outer.reply.split(" ")
+                for i, w in enumerate(words):
+                    piece = w if i == 0 else " " + w
+                    chunk = {"id": "x", "object": "chat.completion.chunk", "created": 0, "model": "m",
+                             "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]}
+                    self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                self.wfile.write(b"data: [DONE]\n\n")
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+
+@pytest.fixture(scope="module")
+def server():
+    s = _Server()
+    yield s
+    s.httpd.shutdown()
+
+
+@pytest.fixture(scope="module")
+def assistant(index, index_settings, server):
+    settings = index_settings.model_copy(update={"llm_base_url": server.url, "llm_timeout": 5.0})
+    return Assistant(settings, index=index)
+
+
+QUESTION = "Combien d'emplois représentent les trois gigafactories ?"
+
+
+def _passage_with(a, needle):
+    return next(i for i, p in enumerate(a.passages, start=1) if needle in p.text)
+
+
+def test_streamed_llm_answer_keeps_supported_citation_and_drops_hallucinated_one(assistant, server):
+    passages = assistant.retriever.search(QUESTION)
+    n = next(i for i, p in enumerate(passages, start=1) if "2.800" in p.text)
+    server.reply = f"Les trois gigafactories représentent 2.800 emplois [{n}][7]."
+    items = list(assistant.stream(QUESTION, answerer="llm"))
+    texts = [i for i in items if isinstance(i, str)]
+    a = items[-1]
+    assert len(texts) >= 3 and all(y.startswith(x) for x, y in zip(texts, texts[1:]))
+    assert "[1]" in server.requests[-1]["messages"][-1]["content"]  # passages are numbered in the prompt
+    assert not a.abstained and "2.800" in a.answer and "[7]" not in a.answer and "[1]" in a.answer
+    c = a.citations[0]
+    assert c.text[c.start:c.end] == c.quote and "2.800" in c.quote
+
+
+def test_claim_cited_to_the_wrong_passage_is_caught(assistant, server):
+    passages = assistant.retriever.search(QUESTION)
+    wrong = next(i for i, p in enumerate(passages, start=1) if "2.800" not in p.text)
+    server.reply = f"Les trois gigafactories représentent 2.800 emplois [{wrong}]."
+    a = assistant.ask(QUESTION, answerer="llm")
+    assert a.abstained and a.answer == REFUSAL and not a.citations
+
+
+def test_model_refusal_is_an_abstention(assistant, server):
+    server.reply = REFUSAL
+    a = assistant.ask("Quelle est la recette de la flamiche aux poireaux ?", answerer="llm")
+    assert a.abstained and a.answer == REFUSAL
+
+
+def test_server_down_falls_back_to_extractive_with_a_notice(index, index_settings):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again: nothing listens there
+    settings = index_settings.model_copy(update={"llm_base_url": f"http://127.0.0.1:{port}/v1", "llm_timeout": 2.0})
+    a = Assistant(settings, index=index).ask(QUESTION, answerer="llm")
+    assert a.notice and "extractive" in a.notice and "injoignable" in a.notice
+    assert not a.abstained and "2.800" in a.answer

@@ -176,22 +176,30 @@ class ChatApp:
         yield messages, gr.skip(), turns, "", gr.skip()
         turn = {"question": question, "answer": None, "history": history, "options": options, "error": None}
         events = [("input", question_error)] if question_error else self.answer_stream(question, history, options)
-        for kind, value in events:
-            if kind == "text":
-                messages[-1] = {"role": "assistant", "content": R.text_to_markdown(value)}
-                yield messages, gr.skip(), turns, gr.skip(), gr.skip()
-            elif kind in ("input", "error"):
-                label = "Question non traitée" if kind == "input" else "Erreur"
-                messages[-1] = {"role": "assistant", "content": f"**{label}.** {R.text_to_markdown(value)}"}
-                turn["error"] = value
-            else:
-                turn["answer"] = value
-                messages[-1] = {"role": "assistant", "content": R.render_answer_markdown(value)}
-                if value.citations:  # folded under the answer, so it stays with it however long the chat grows
-                    messages.append({"role": "assistant", "content": R.render_sources_markdown(value, self.documents),
-                                     "metadata": {"title": R.sources_title(value), "status": "done"}})
+        panel = gr.skip()
+        try:
+            for kind, value in events:
+                if kind == "text":
+                    messages[-1] = {"role": "assistant", "content": R.text_to_markdown(value)}
+                    yield messages, gr.skip(), turns, gr.skip(), gr.skip()
+                elif kind in ("input", "error"):
+                    label = "Question non traitée" if kind == "input" else "Erreur"
+                    messages[-1] = {"role": "assistant", "content": f"**{label}.** {R.text_to_markdown(value)}"}
+                    turn["error"] = value
+                else:
+                    answer_md = R.render_answer_markdown(value)
+                    sources_md = R.render_sources_markdown(value, self.documents) if value.citations else None
+                    panel = R.render_sources_html(value, self.documents, turn=len(turns) + 1)
+                    turn["answer"] = value
+                    messages[-1] = {"role": "assistant", "content": answer_md}
+                    if sources_md:  # folded under the answer, so it stays with it however long the chat grows
+                        messages.append({"role": "assistant", "content": sources_md,
+                                         "metadata": {"title": R.sources_title(value), "status": "done"}})
+        except Exception:  # rendering failed: the person still gets a French message and the app keeps serving
+            log.exception("could not show the answer to: %s", question[:200])
+            turn["answer"], turn["error"], panel = None, INTERNAL_ERROR, gr.skip()
+            messages[-1] = {"role": "assistant", "content": f"**Erreur.** {INTERNAL_ERROR}"}
         turns.append(turn)
-        panel = R.render_sources_html(turn["answer"], self.documents, turn=len(turns)) if turn["answer"] else gr.skip()
         yield messages, panel, turns, "", self.turn_picker(turns)
 
     def turn_picker(self, turns):

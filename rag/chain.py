@@ -1,72 +1,42 @@
-"""The assistant: question (+ history) -> standalone question -> retrieval -> extractive answer with [n].
+"""The assistant: question (+ history) -> standalone question -> retrieval -> answer with [n] -> Answer.
 
-The extractive answerer quotes the best-matching sentences of the retrieved passages verbatim, each
-followed by the number of its passage, so every claim is grounded by construction. It refuses
-(`REFUSAL`) when the best sentence matches the question too weakly.
+Two answerers: the extractive one (rag.answer, offline, the default) quotes the best sentences of the
+retrieved passages verbatim; the LLM one (rag.llm) writes an answer that rag.citations then verifies.
+Both abstain with `REFUSAL` when the evidence is too weak. Follow-ups are rewritten into a standalone
+question (rag.followup without an LLM, the condense prompt with one).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import re
 import time
 from pathlib import Path
 from typing import Iterator
 
-import numpy as np
-
-from .analysis import analyze
+from .answer import ExtractiveAnswerer, QueryCachingEmbedder
+from .embeddings import get_embedder
+from .english import to_french_query
 from .errors import InputError, LLMError
+from .followup import standalone_question
 from .index import Index, load_index
 from .retrieval import Retriever, validate_request
-from .schema import Answer, Citation, Passage
-from .sentences import split_sentences
+from .schema import Answer
 from .settings import Settings, load_settings
 
 from .prompts import REFUSAL  # noqa: E402  (defined once, re-exported for callers and tests)
 
-_FIGURE = re.compile(r"\d")
-_QUESTION_WANTS_FIGURE = re.compile(r"\b(combien|quel(le)?s? (montant|nombre|part|budget)|how (much|many))\b", re.I)
-
-
-def standalone_question(question: str, history: list[tuple[str, str]] | None) -> str:
-    """The question plus the content words of the previous user turn, so a follow-up can be retrieved alone."""
-    if not history:
-        return question
-    previous = history[-1][0]
-    own = set(analyze(question))
-    extra = [w for w in re.findall(r"[^\W\d_][\w'’-]+|\d[\d.,]*", previous) if analyze(w) and analyze(w)[0] not in own]
-    return f"{question} ({' '.join(dict.fromkeys(extra))})" if extra else question
+__all__ = ["Assistant", "REFUSAL", "standalone_question"]
 
 
 class Assistant:
-    """Answers questions over one index; load once, ask many times."""
+    """Answers questions over one index; load once, ask many times (thread-safe for concurrent asks)."""
 
     def __init__(self, settings: Settings | None = None, index: Index | None = None):
         self.settings = settings or load_settings()
-        self.retriever = Retriever(index or load_index(self.settings), self.settings)
-
-    def _score_sentences(self, query: str, passages: list[Passage]) -> list[tuple[float, int, object]]:
-        terms = set(analyze(query))
-        wants_figure = bool(_QUESTION_WANTS_FIGURE.search(query))
-        candidates = []
-        for n, p in enumerate(passages, start=1):
-            for span in split_sentences(p.text):
-                if len(span.text) >= 25 and sum(ch.isalpha() for ch in span.text) > 15:
-                    candidates.append((n, span))
-        if not candidates or not terms:
-            return []
-        vectors = self.retriever.embedder.encode([s.text for _, s in candidates])
-        qvec = self.retriever.embedder.encode_query(query)
-        cosines = vectors @ qvec
-        scored = []
-        for (n, span), cos in zip(candidates, cosines):
-            overlap = len(terms & set(analyze(span.text))) / len(terms)
-            score = 0.7 * overlap + 0.3 * float(cos) + (0.1 if wants_figure and _FIGURE.search(span.text) else 0.0)
-            scored.append((score, n, span))
-        scored.sort(key=lambda t: -t[0])
-        return scored
+        embedder = QueryCachingEmbedder(get_embedder(self.settings))  # one query embedding for retrieval and scoring
+        self.retriever = Retriever(index or load_index(self.settings), self.settings, embedder)
+        self.extractive = ExtractiveAnswerer(self.retriever.index, embedder, self.settings)
 
     def ask(self, question: str, history: list[tuple[str, str]] | None = None, *, mode: str | None = None,
             k: int | None = None, doc_ids: list[str] | None = None, answerer: str | None = None) -> Answer:
@@ -77,7 +47,7 @@ class Assistant:
         raise AssertionError("the chain always ends with an Answer")
 
     def stream(self, question: str, history: list[tuple[str, str]] | None = None, **options) -> Iterator[str | Answer]:
-        """Yield the answer text so far (whole text each time) several times, then the final verified Answer."""
+        """Yield the answer text so far (whole text each time) as soon as it grows, then the final verified Answer."""
         yield from self._run(question, history, streaming=True, **options)
 
     def _run(self, question, history, *, mode=None, k=None, doc_ids=None, answerer=None, streaming=True):
@@ -94,13 +64,8 @@ class Assistant:
             except LLMError as exc:
                 from .llm import FALLBACK_NOTICE
                 notice = FALLBACK_NOTICE.format(reason=getattr(exc, "reason", "aucun serveur configuré"))
-        answer = self._extractive(question, history, mode, k, doc_ids)
+        answer = yield from self._extractive(question, history, mode, k, doc_ids, streaming)
         answer.notice = notice
-        if streaming:
-            words = answer.answer.split(" ")
-            for i in range(3, len(words), 3):
-                yield " ".join(words[:i])
-            yield answer.answer
         yield answer
 
     def _llm(self, llm, question, history, mode, k, doc_ids, streaming):
@@ -110,43 +75,55 @@ class Assistant:
 
         t0 = time.perf_counter()
         standalone = llm.condense(question, history) if history else question
-        passages = self.retriever.search(standalone, k=k, mode=mode, doc_ids=doc_ids)
+        query = to_french_query(standalone)  # the corpus is French: an English question is searched in French words
+        passages = self.retriever.search(query, k=k, mode=mode, doc_ids=doc_ids)
         t1 = time.perf_counter()
-        raw = ""
-        for raw in llm.stream_answer(standalone, [p.text for p in passages]):
-            if streaming:
-                yield raw
-        answer = Answer(question=question, standalone_question=standalone, answer=REFUSAL, abstained=True, passages=passages)
+        answer = Answer(question=question, standalone_question=standalone, answer=REFUSAL, abstained=True,
+                        passages=passages, answerer="llm")
+        # The same evidence test as the extractive path, before the model is asked: a refusal must not rest
+        # on the prompt alone, and a question the documents cannot answer costs no LLM call.
+        q, ranked = self.extractive.score(query, passages)
+        raw = REFUSAL if self.extractive.refusal_reason(q, ranked, passages) else ""
+        if not raw:
+            for raw in llm.stream_answer(standalone, [p.text for p in passages]):
+                if streaming:
+                    yield raw
+        elif streaming:
+            yield REFUSAL
         if not is_refusal(raw):
-            checked = verify(raw, passages, self.retriever.embedder)
+            checked = verify(raw, passages, self.retriever.embedder, self.extractive.stored_vectors)
             if checked.citations:
                 answer.answer, answer.abstained, answer.citations = checked.text, False, checked.citations
         t2 = time.perf_counter()
         answer.timings_ms = {"retrieve": (t1 - t0) * 1000, "answer": (t2 - t1) * 1000, "total": (t2 - t0) * 1000}
         return answer
 
-    def _extractive(self, question, history, mode, k, doc_ids) -> Answer:
+    def _extractive(self, question, history, mode, k, doc_ids, streaming):
+        """Extractive path; while streaming, each chosen sentence is yielded as soon as it is chosen."""
         t0 = time.perf_counter()
-        standalone = standalone_question(question, history)
+        standalone = to_french_query(standalone_question(question, history))
         passages = self.retriever.search(standalone, k=k, mode=mode, doc_ids=doc_ids)
         t1 = time.perf_counter()
-        scored = self._score_sentences(standalone, passages)
         answer = Answer(question=question, standalone_question=standalone, answer=REFUSAL, abstained=True, passages=passages)
-        if scored and scored[0][0] >= self.settings.abstain_threshold:
-            best = scored[0][0]
-            chosen = [t for t in scored[: self.settings.max_answer_sentences] if t[0] >= best * 0.85][:2]
-            parts, citations = [], {}
-            for _, n, span in chosen:
-                p = passages[n - 1]
-                if n not in citations:
-                    citations[n] = Citation(n=len(citations) + 1, doc_id=p.doc_id, title=p.chunk.title, chunk_id=p.chunk_id,
-                                            text=p.text, quote=span.text, start=span.start, end=span.end,
-                                            rank=p.rank, score=p.score)
-                parts.append(f"{' '.join(span.text.split())} [{citations[n].n}]")
-            answer.answer, answer.abstained, answer.citations = " ".join(parts), False, list(citations.values())
+        shown = ""
+        for text, citations in self.extractive.answer(standalone, passages):
+            answer.answer, answer.abstained, answer.citations = text, False, citations
+            if streaming:  # the sentence is known now: show it at once, in a few growing pieces for the chat box
+                yield from _pieces(shown, text)
+                shown = text
+        if streaming and answer.abstained:
+            yield REFUSAL
         t2 = time.perf_counter()
         answer.timings_ms = {"retrieve": (t1 - t0) * 1000, "answer": (t2 - t1) * 1000, "total": (t2 - t0) * 1000}
         return answer
+
+
+def _pieces(before: str, text: str, words_per_piece: int = 12) -> Iterator[str]:
+    """`text` (which extends `before`) as a few growing prefixes cut at word boundaries, ending with `text`."""
+    added = text[len(before):].split(" ")
+    for i in range(words_per_piece, len(added), words_per_piece):
+        yield before + " ".join(added[:i])
+    yield text
 
 
 # --- rag ask ----------------------------------------------------------------------------------------

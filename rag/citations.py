@@ -16,7 +16,7 @@ import numpy as np
 
 from .analysis import analyze
 from .schema import Citation, Passage
-from .sentences import split_sentences
+from .sentences import Span, split_sentences
 
 _MARKER = re.compile(r"\s*\[(\d+)\]")
 _NUMBER = re.compile(r"\d+(?:[ .\u202f\u00a0]\d{3})*(?:,\d+)?")
@@ -64,16 +64,25 @@ def split_claims(answer: str) -> list[tuple[str, list[int]]]:
     return out
 
 
-def support(claim: str, passage_text: str, embedder=None, claim_vec=None) -> tuple[float, object | None]:
-    """(support score in [0, 1], best supporting sentence Span or None) of `claim` in one passage."""
-    spans = [s for s in split_sentences(passage_text) if s.text.strip()]
+def support(claim: str, passage_text: str, embedder=None, claim_vec=None, stored=None) -> tuple[float, object | None]:
+    """(support score in [0, 1], best supporting sentence Span or None) of `claim` in one passage.
+
+    `stored` is the passage's (sentence spans, sentence vectors) from the index, which spares the model
+    call; without it the passage's sentences are embedded here (when an embedder is given)."""
+    if stored is not None and len(stored[0]) == len(stored[1]):
+        spans = [Span(passage_text[a:b].strip(), a + len(passage_text[a:b]) - len(passage_text[a:b].lstrip()),
+                      b - len(passage_text[a:b]) + len(passage_text[a:b].rstrip())) for a, b in stored[0]]
+        keep = [i for i, sp in enumerate(spans) if sp.text]
+        spans, vecs = [spans[i] for i in keep], stored[1][keep]
+    else:
+        spans = [s for s in split_sentences(passage_text) if s.text.strip()]
+        vecs = embedder.encode([s.text for s in spans]) if embedder is not None and spans else None
     if not spans:
         return 0.0, None
     stems = set(analyze(claim))
     nums = _numbers(claim)
     cos = np.zeros(len(spans), dtype=np.float32)
-    if embedder is not None:
-        vecs = embedder.encode([s.text for s in spans])
+    if embedder is not None and vecs is not None:
         cv = claim_vec if claim_vec is not None else embedder.encode([claim])[0]
         cos = vecs @ cv
     best, best_span = 0.0, None
@@ -88,8 +97,10 @@ def support(claim: str, passage_text: str, embedder=None, claim_vec=None) -> tup
     return best, best_span
 
 
-def verify(answer: str, passages: list[Passage], embedder=None) -> Verification:
-    """Check every [n] of `answer` against `passages` (numbered from 1) and rebuild a verified answer."""
+def verify(answer: str, passages: list[Passage], embedder=None, sentence_vectors=None) -> Verification:
+    """Check every [n] of `answer` against `passages` (numbered from 1) and rebuild a verified answer.
+
+    `sentence_vectors(passage)` may give the passage's stored (spans, vectors), or None."""
     result = Verification(text="")
     by_passage: dict[int, Citation] = {}
     kept_sentences = []
@@ -101,14 +112,15 @@ def verify(answer: str, passages: list[Passage], embedder=None) -> Verification:
                 result.removed_citations.append(n)  # hallucinated passage number
                 continue
             p = passages[n - 1]
-            score, span = support(claim, p.text, embedder, claim_vec)
+            stored = sentence_vectors(p) if sentence_vectors is not None else None
+            score, span = support(claim, p.text, embedder, claim_vec, stored)
             if span is None:
                 result.removed_citations.append(n)  # cited passage does not back the claim
                 continue
             if n not in by_passage:
                 by_passage[n] = Citation(n=len(by_passage) + 1, doc_id=p.doc_id, title=p.chunk.title, chunk_id=p.chunk_id,
                                          text=p.text, quote=span.text, start=span.start, end=span.end,
-                                         rank=p.rank, score=p.score)
+                                         rank=p.rank, score=p.score, support=round(score, 4))
             kept.append(by_passage[n].n)
         if kept:
             kept_sentences.append(claim + " " + " ".join(f"[{k}]" for k in kept))

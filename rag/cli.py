@@ -45,8 +45,9 @@ def _cmd_index(args: argparse.Namespace) -> int:
         if stats is None:
             print(f"Index is up to date: {index.manifest['n_chunks']} chunks from {index.manifest['n_documents']} documents in {index.path}")
         else:
-            print(f"Indexed {stats['n_documents']} documents into {stats['n_chunks']} chunks "
-                  f"({stats['embedded']} embedded, the rest reused) in {stats['seconds']:.1f} s")
+            print(f"Indexed {stats['n_documents']} documents into {stats['n_chunks']} chunks and "
+                  f"{stats.get('n_sentences', 0)} sentences ({stats['embedded']} chunks and "
+                  f"{stats.get('embedded_sentences', 0)} sentences embedded, the rest reused) in {stats['seconds']:.1f} s")
     return 0
 
 

@@ -6,7 +6,10 @@ history). Outputs in the chosen folder (the contract of ARCHITECTURE.md):
   `reference_answer`) + the `rag ask --json` output + `retrieved` (the top 10 of the same retrieval,
   so hit@10 and nDCG@10 mean something even when the answer uses 5 passages) and `error` if it raised;
 - `metrics.json`: the flat dict of `rag.metrics.compute_metrics`, recomputable from results.jsonl;
-- `report.md` and PNG charts; with `--compare`, `compare.json` and `compare_results.jsonl`.
+- `run.json` (question file, mode, answerer, model, duration, malformed lines), `report.md` and PNG
+  charts; with `--compare`, `compare.json` and `compare_results.jsonl`.
+A follow-up with a `standalone` field is also asked in that self-contained form without history
+(stored in its record as `standalone_run`) for the `followup.*` metrics.
 """
 
 from __future__ import annotations
@@ -59,6 +62,9 @@ def _check_question(obj: Any, lineno: int, seen: set[str]) -> dict[str, Any]:
     ):
         raise ValueError("'history' must be a list of [user, assistant] pairs of strings")
     q["history"] = [list(turn) for turn in history]
+    standalone = q.get("standalone")
+    if standalone is not None and (not isinstance(standalone, str) or not standalone.strip()):
+        raise ValueError("'standalone' must be a non-empty string (the follow-up written self-contained)")
     q["category"] = str(q.get("category") or "uncategorised")
     return q
 
@@ -122,27 +128,45 @@ class _QueryCache:
         return getattr(self._embedder, name)
 
 
-def _eval_retriever(assistant: Any) -> Any:
+def _eval_retriever(assistant: Any, cache: _QueryCache | None = None) -> Any:
     """A retriever over the assistant's loaded index and settings, with query vectors cached (no rebuild)."""
     from .retrieval import Retriever
 
     base = assistant.retriever
-    return Retriever(base.index, base.settings, embedder=_QueryCache(base.embedder))
+    return Retriever(base.index, base.settings, embedder=cache or _QueryCache(base.embedder))
+
+
+def _ask(assistant: Any, question: str, history: list[tuple[str, str]] | None, *, mode: str | None,
+         answerer: str | None, retriever: Any) -> dict[str, Any]:
+    """The `rag ask --json` output for one question, plus `retrieved` (top 10 of the same query)."""
+    answer = assistant.ask(question, history, mode=mode, answerer=answerer)
+    out = answer.to_json()
+    query = answer.standalone_question or question
+    out["retrieved"] = _slim([p.to_json() for p in (retriever or assistant.retriever).search(query, k=RETRIEVED_K, mode=mode)])
+    return out
 
 
 def run_question(assistant: Any, question: dict[str, Any], *, mode: str | None, answerer: str | None,
                  retriever: Any = None) -> dict[str, Any]:
-    """One question through `Assistant.ask`; a question that raises gives a record with `error`."""
+    """One question through `Assistant.ask`; a question that raises gives a record with `error`.
+
+    A follow-up with a `standalone` version is also asked that version with no history, stored under
+    `standalone_run`, so the report can show whether follow-ups do as well as self-contained questions.
+    """
     rec = _record(question)
     history = [tuple(turn) for turn in question.get("history") or []] or None
     try:
-        answer = assistant.ask(question["question"], history, mode=mode, answerer=answerer)
-        rec.update(answer.to_json())
-        query = answer.standalone_question or question["question"]
-        rec["retrieved"] = _slim([p.to_json() for p in (retriever or assistant.retriever).search(query, k=RETRIEVED_K, mode=mode)])
+        rec.update(_ask(assistant, question["question"], history, mode=mode, answerer=answerer, retriever=retriever))
     except Exception as exc:  # one bad question must not stop the run; the record says what happened
         rec.update({"answer": "", "abstained": False, "citations": [], "passages": [], "timings_ms": {},
                     "error": f"{type(exc).__name__}: {exc}"})
+    if question.get("standalone") and history:
+        try:
+            run = _ask(assistant, question["standalone"], None, mode=mode, answerer=answerer, retriever=retriever)
+            rec["standalone_run"] = {k: run.get(k) for k in ("question", "answer", "abstained", "citations", "retrieved", "timings_ms")}
+        except Exception as exc:
+            rec["standalone_run"] = {"question": question["standalone"], "answer": "", "abstained": False,
+                                     "citations": [], "retrieved": [], "timings_ms": {}, "error": f"{type(exc).__name__}: {exc}"}
     return rec
 
 
@@ -207,9 +231,17 @@ def run_evaluation(questions_path: str | Path, out_dir: str | Path, settings: Se
         from .chain import Assistant
 
         assistant = Assistant(settings)
-    retriever = _eval_retriever(assistant)
-    records = [run_question(assistant, q, mode=mode, answerer=answerer, retriever=retriever)
-               for q in _progress(questions, progress, "eval")]
+    # The assistant and the top-10 ranking share one query-vector cache, so the ranking does not embed
+    # each query a second time (tens of ms per question on 2 busy cores). Restored afterwards.
+    original_embedder = assistant.retriever.embedder
+    cache = _QueryCache(original_embedder)
+    retriever = _eval_retriever(assistant, cache)
+    assistant.retriever.embedder = cache
+    try:
+        records = [run_question(assistant, q, mode=mode, answerer=answerer, retriever=retriever)
+                   for q in _progress(questions, progress, "eval")]
+    finally:
+        assistant.retriever.embedder = original_embedder
     metrics = compute_metrics(records)
     paths = {"results": out / "results.jsonl", "metrics": out / "metrics.json"}
     _write_jsonl(paths["results"], records)
@@ -227,6 +259,8 @@ def run_evaluation(questions_path: str | Path, out_dir: str | Path, settings: Se
         "top_k": settings.top_k, "embedding_model": settings.embedding_model,
         "seconds": round(time.perf_counter() - t0, 1),
     }
+    paths["run"] = out / "run.json"
+    paths["run"].write_text(json.dumps(run_info, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     paths.update(render_report(metrics, records, out, compare=comparison, run_info=run_info))
     return {"metrics": metrics, "compare": comparison, "paths": {k: str(v) for k, v in paths.items()},
             "load_errors": load_errors, "run": run_info}
@@ -247,6 +281,7 @@ def add_eval_arguments(p: argparse.ArgumentParser) -> None:
 
 _SUMMARY = (
     ("answer.accuracy", "questions handled correctly"),
+    ("answer.all_facts", "answerable questions with every expected fact"),
     ("answer.fact_recall", "expected facts found in answers"),
     ("retrieval.hit@5", "right passage in the top 5"),
     ("retrieval.mrr", "mean reciprocal rank"),
@@ -279,6 +314,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
     width = max(len(k) for k, _ in _SUMMARY)
     for key, label in _SUMMARY:
         print(f"  {key:<{width}}  {_fmt(m.get(key)):>7}  {label}")
+    if m.get("followup.n"):
+        print(f"Follow-ups vs standalone ({m['followup.n']} pairs): fact recall {_fmt(m.get('followup.fact_recall'))} "
+              f"vs {_fmt(m.get('followup.standalone.fact_recall'))}, hit@5 {_fmt(m.get('followup.hit@5'))} "
+              f"vs {_fmt(m.get('followup.standalone.hit@5'))}")
     if result["compare"]:
         print("Retrieval comparison (hit@5 / MRR / nDCG@10):")
         for name, sm in result["compare"]["systems"].items():

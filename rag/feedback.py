@@ -41,7 +41,7 @@ def build_record(
     data = answer.to_json() if isinstance(answer, Answer) else dict(answer)
     comment = (comment or "").strip()
     if len(comment) > MAX_COMMENT_CHARS:
-        raise InputError(f"Comment too long ({len(comment)} characters, at most {MAX_COMMENT_CHARS}).")
+        raise InputError(f"Commentaire trop long ({len(comment)} caractères, au plus {MAX_COMMENT_CHARS}) : raccourcissez-le.")
     return {
         "id": uuid.uuid4().hex,
         "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

@@ -7,7 +7,11 @@ Layout of `index_dir`:
     current/bm25/           bm25s files (JSON + .npy, no pickle)
     current/chunks.jsonl    one chunk per line, in FAISS/BM25 row order
     current/documents.jsonl cleaned documents with metadata (for reading a whole document)
-    cache/embeddings-*.npy  embedding cache keyed by chunk text hash, so a re-index only embeds new chunks
+    current/sentences.npy   one L2-normalised vector per sentence of every chunk, chunks in row order
+    current/sentences.jsonl one line per chunk row: the (start, end) offsets of its sentences in the
+                            chunk text, in the order of their vectors in sentences.npy
+    cache/embeddings-*.npy  embedding cache keyed by text hash (chunks and sentences), so a re-index only
+                            embeds new chunks and new sentences
 
 A build is written to a temporary folder and swapped in, so a crash never leaves a half index that
 loads. Nothing is pickled.
@@ -34,11 +38,12 @@ from .chunking import chunk_document
 from .errors import IndexCorruptedError, IndexMissingError, IndexStaleError
 from .ingest import METADATA_FILE, SourceDocument, corpus_files, file_sha256, load_corpus
 from .schema import Chunk
+from .sentences import split_sentences
 from .settings import Settings
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: sentence vectors stored with the chunks
 CURRENT = "current"
 FIX = "Run `rag index --rebuild` to rebuild it."
 # Code whose output is stored in the index: when it changes, the index is rebuilt (embeddings are reused).
@@ -110,6 +115,12 @@ def embedding_text(chunk: Chunk) -> str:
     return chunk.text
 
 
+def sentence_offsets(text: str) -> list[tuple[int, int]]:
+    """(start, end) of every sentence of a chunk text, short ones included; the whole text when none is found."""
+    spans = [(s.start, s.end) for s in split_sentences(text)]
+    return spans or [(0, len(text))]
+
+
 def bm25_text(chunk: Chunk) -> str:
     """What BM25 indexes for a chunk: the heading adds the section's words to every chunk under it."""
     if chunk.heading and chunk.heading not in chunk.text:
@@ -164,6 +175,25 @@ class Index:
     faiss_index: Any
     bm25: Any
     docs: list[dict[str, Any]] = field(default_factory=list)
+    # Sentence level: all sentence vectors, the first vector of each chunk row (n_chunks + 1 bounds), spans.
+    sentence_matrix: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))
+    sentence_bounds: np.ndarray = field(default_factory=lambda: np.zeros(1, np.int64))
+    spans: list[list[tuple[int, int]]] = field(default_factory=list)
+
+    def row_of(self, chunk_id: str) -> int:
+        """Row of a chunk (its line in chunks.jsonl and FAISS/BM25 row); a Passage's row is row_of(passage.chunk_id)."""
+        rows = self.__dict__.get("_rows")
+        if rows is None:  # built once; chunk ids are content hashes, unique within an index
+            rows = self.__dict__["_rows"] = {c.chunk_id: i for i, c in enumerate(self.chunks)}
+        return rows[chunk_id]
+
+    def sentence_spans(self, row: int) -> list[tuple[int, int]]:
+        """(start, end) character offsets of the sentences of chunk `row` inside the chunk text."""
+        return list(self.spans[row])
+
+    def sentence_vectors(self, row: int) -> np.ndarray:
+        """L2-normalised float32 vectors of the sentences of chunk `row`, shape (n_sentences, dimension)."""
+        return self.sentence_matrix[self.sentence_bounds[row]:self.sentence_bounds[row + 1]]
 
     @property
     def doc_ids(self) -> list[str]:
@@ -231,6 +261,19 @@ def build_index(settings: Settings, *, quiet: bool = False) -> dict[str, Any]:
         _progress("All chunk embeddings reused from cache", quiet)
     matrix = np.stack([cache.vectors[k] for k in keys]).astype(np.float32) if keys else np.zeros((0, embedder.dimension), np.float32)
 
+    # Sentence vectors (for sentence-level scoring and quote selection) share the cache with chunks.
+    spans = [sentence_offsets(c.text) for c in chunks]
+    sent_texts = [c.text[a:b] for c, sp in zip(chunks, spans) for a, b in sp]
+    sent_keys = [cache.key(t) for t in sent_texts]
+    sent_missing = sorted({k for k in sent_keys if k not in cache.vectors})
+    if sent_missing:
+        by_key = {k: t for k, t in zip(sent_keys, sent_texts)}
+        _progress(f"Embedding {len(sent_missing)} new sentences ({len(set(sent_keys)) - len(sent_missing)} reused from cache)", quiet)
+        vecs = embedder.encode([by_key[k] for k in sent_missing], batch_size=settings.embedding_batch_size, show_progress=not quiet)
+        cache.vectors.update(zip(sent_missing, vecs))
+    sent_matrix = (np.stack([cache.vectors[k] for k in sent_keys]).astype(np.float32) if sent_keys
+                   else np.zeros((0, embedder.dimension), np.float32))
+
     faiss.omp_set_num_threads(settings.threads)
     fi = faiss.IndexFlatIP(embedder.dimension)
     fi.add(matrix)
@@ -249,6 +292,9 @@ def build_index(settings: Settings, *, quiet: bool = False) -> dict[str, Any]:
         bm.save(str(tmp / "bm25"), show_progress=False)
         _write_jsonl(tmp / "chunks.jsonl", [c.to_json() for c in chunks])
         _write_jsonl(tmp / "documents.jsonl", docs_rows)
+        np.save(tmp / "sentences.npy", sent_matrix, allow_pickle=False)
+        _write_jsonl(tmp / "sentences.jsonl", [{"row": i, "chunk_id": c.chunk_id, "spans": [list(p) for p in sp]}
+                                               for i, (c, sp) in enumerate(zip(chunks, spans))])
         files = {str(p.relative_to(tmp)): _sha256(p) for p in sorted(tmp.rglob("*")) if p.is_file()}
         manifest = {
             **build_parameters(settings),
@@ -257,6 +303,7 @@ def build_index(settings: Settings, *, quiet: bool = False) -> dict[str, Any]:
             "corpus": corpus_fingerprint(settings.corpus_dir),
             "n_documents": len(docs_rows),
             "n_chunks": len(chunks),
+            "n_sentences": len(sent_keys),
             "versions": _versions(),
             "files": files,
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -266,10 +313,11 @@ def build_index(settings: Settings, *, quiet: bool = False) -> dict[str, Any]:
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
-    cache.save(set(keys))
+    cache.save(set(keys) | set(sent_keys))
     seconds = time.perf_counter() - t0
     _progress(f"Index written to {index_dir / CURRENT} in {seconds:.1f} s", quiet)
-    return {"seconds": seconds, "n_chunks": len(chunks), "embedded": len(missing), "n_documents": len(docs_rows)}
+    return {"seconds": seconds, "n_chunks": len(chunks), "embedded": len(missing), "n_documents": len(docs_rows),
+            "n_sentences": len(sent_keys), "embedded_sentences": len(sent_missing)}
 
 
 def _swap_in(new: Path, target: Path) -> None:
@@ -338,12 +386,20 @@ def open_index(settings: Settings) -> Index:
         docs = _read_jsonl(root / "documents.jsonl")
         fi = faiss.read_index(str(root / "faiss.index"))
         bm = bm25s.BM25.load(str(root / "bm25"), show_progress=False)
+        sent_matrix = np.load(root / "sentences.npy", allow_pickle=False)
+        span_rows = _read_jsonl(root / "sentences.jsonl")
     except Exception as exc:
         raise IndexCorruptedError(f"Index in {root} cannot be read ({type(exc).__name__}: {exc}). {FIX}") from None
     if fi.ntotal != len(chunks):
         raise IndexCorruptedError(f"Index in {root} is inconsistent ({fi.ntotal} vectors for {len(chunks)} chunks). {FIX}")
+    spans = [[(int(a), int(b)) for a, b in r["spans"]] for r in span_rows]
+    bounds = np.concatenate([[0], np.cumsum([len(sp) for sp in spans])]).astype(np.int64)
+    if len(spans) != len(chunks) or int(bounds[-1]) != len(sent_matrix):
+        raise IndexCorruptedError(f"Index in {root} is inconsistent (sentences.jsonl / sentences.npy do not match "
+                                  f"{len(chunks)} chunks). {FIX}")
     faiss.omp_set_num_threads(settings.threads)
-    return Index(path=root, manifest=manifest, chunks=chunks, faiss_index=fi, bm25=bm, docs=docs)
+    return Index(path=root, manifest=manifest, chunks=chunks, faiss_index=fi, bm25=bm, docs=docs,
+                 sentence_matrix=sent_matrix, sentence_bounds=bounds, spans=spans)
 
 
 def ensure_index(settings: Settings, *, rebuild: bool = False, quiet: bool = False) -> dict[str, Any] | None:

@@ -6,7 +6,8 @@ A record is one line of `results.jsonl`: the question's fields (`id`, `question`
 retrieval metrics) and `error` (the question raised). Every number in `metrics.json` is computed
 here from those JSON fields only, so an outside script can recompute it.
 
-Definitions (all matching uses `normalize_for_match`, the contract's normalisation):
+Definitions (documented for users in docs/evaluation.md; all matching uses `normalize_for_match`,
+the contract's normalisation):
 - a passage is *relevant* when it contains any `evidence` string;
 - retrieval metrics cover answerable questions that have evidence; the ranking is `retrieved`
   when present (10 passages, so @10 means something) else `passages`;
@@ -27,7 +28,10 @@ Definitions (all matching uses `normalize_for_match`, the contract's normalisati
   recall = unanswerable questions abstained on / unanswerable questions; false_rate = answerable
   questions abstained on / answerable questions;
 - latency.<stage>.median / .p95 over the records' `timings_ms` (linear-interpolation percentile);
-- category.<name>.<metric>: the same metrics on the questions of one category.
+- category.<name>.<metric>: the same metrics on the questions of one category;
+- followup.*: on answerable follow-ups that carry a `standalone` version (asked again without
+  history, stored in the record's `standalone_run`): followup.fact_recall / all_facts / hit@5 of the
+  follow-ups as asked, followup.standalone.* of their standalone versions, followup.n the pairs.
 A metric with nothing to average over is `null`.
 """
 
@@ -292,6 +296,37 @@ def latency_metrics(records: list[dict[str, Any]]) -> dict[str, float | None]:
     return out
 
 
+# --- follow-ups vs their standalone versions --------------------------------------------------------
+
+_RUN_FIELDS = ("question", "answer", "abstained", "citations", "passages", "retrieved", "timings_ms", "error",
+               "standalone_question")
+
+
+def standalone_record(record: dict[str, Any]) -> dict[str, Any] | None:
+    """The record as if the follow-up had been asked in its standalone form (None when it was not)."""
+    run = record.get("standalone_run")
+    if not isinstance(run, dict):
+        return None
+    pseudo = {k: v for k, v in record.items() if k not in _RUN_FIELDS and k != "standalone_run"}
+    pseudo.update(run)
+    pseudo["history"] = []
+    return pseudo
+
+
+def followup_metrics(records: list[dict[str, Any]]) -> dict[str, float | None]:
+    """Fact recall, all-facts rate and hit@5 of follow-ups next to those of their standalone versions."""
+    pairs = [(r, standalone_record(r)) for r in records
+             if r.get("answerable", True) and standalone_record(r) is not None]
+    out: dict[str, float | None] = {"followup.n": len(pairs)}
+    for prefix, side in (("followup.", 0), ("followup.standalone.", 1)):
+        recs = [pair[side] for pair in pairs]
+        with_facts = [r for r in recs if r.get("facts")]
+        out[f"{prefix}fact_recall"] = _mean([fact_recall(r) for r in with_facts])
+        out[f"{prefix}all_facts"] = _mean([1.0 if fact_recall(r) == 1.0 else 0.0 for r in with_facts])
+        out[f"{prefix}hit@5"] = _mean([hit_at_k(relevance(r), 5) for r in recs if is_retrieval_scored(r)])
+    return out
+
+
 # --- everything -------------------------------------------------------------------------------------
 
 def quality_metrics(records: list[dict[str, Any]]) -> dict[str, float | None]:
@@ -313,6 +348,7 @@ def compute_metrics(records: list[dict[str, Any]]) -> dict[str, Any]:
     out["n.unanswerable"] = sum(1 for r in records if not r.get("answerable", True))
     out["n.errors"] = sum(1 for r in records if r.get("error"))
     out.update(latency_metrics(records))
+    out.update(followup_metrics(records))
     for cat in sorted({str(r.get("category") or "uncategorised") for r in records}):
         subset = [r for r in records if str(r.get("category") or "uncategorised") == cat]
         for key, value in quality_metrics(subset).items():
@@ -324,27 +360,33 @@ def compute_metrics(records: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def diagnose(record: dict[str, Any]) -> list[str]:
-    """What went wrong for one question, in words a non-programmer understands (empty when all is well)."""
+    """What went wrong for one question, in words a non-programmer understands (empty when all is well).
+
+    The labels start with one of: error, answered although unanswerable, refused, wrong passage,
+    fact missing, unsupported citation, follow-up worse than standalone.
+    """
     if record.get("error"):
         return [f"error: {record['error']}"]
     problems = []
-    answerable = record.get("answerable", True)
-    if not answerable:
+    if not record.get("answerable", True):
         if not record.get("abstained"):
-            problems.append("answered an unanswerable question")
+            problems.append("answered although the documents do not say (should have refused)")
         return problems
     if is_retrieval_scored(record) and not any(relevance(record)[:5]):
-        problems.append("passage not found (no evidence in the top 5)")
+        problems.append("wrong passage: none of the first 5 passages holds the evidence")
     if record.get("abstained"):
-        problems.append("abstained wrongly")
+        problems.append("refused although the documents answer it")
     else:
         answer = normalize_for_match(_MARKER.sub(" ", record.get("answer") or ""))
         for f in record.get("facts") or []:
             if normalize_for_match(f) and not _contains(answer, f):
-                problems.append(f"fact missing: {f}")
+                problems.append(f"fact missing: \"{f}\"")
         cits, _ = citation_judgements(record)
         if cits and not all(cits):
-            problems.append(f"unsupported citation ({cits.count(False)} of {len(cits)})")
+            problems.append(f"unsupported citation ({cits.count(False)} of {len(cits)} citations)")
+    alone = standalone_record(record)
+    if alone is not None and record.get("facts") and fact_recall(alone) > fact_recall(record):
+        problems.append("follow-up worse than standalone: the self-contained version found more facts")
     return problems
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .metrics import badness, diagnose
+from .metrics import badness, diagnose, fact_recall, standalone_record
 
 # (metric key, plain-language meaning) of the headline table, in reading order.
 HEADLINE = (
     ("answer.accuracy", "Share of questions handled correctly: answered with every expected fact, or refused when the corpus has no answer. The main score."),
+    ("answer.all_facts", "Share of answerable questions whose answer contains every expected fact."),
     ("answer.fact_recall", "Share of the expected facts (figures, names) that appear in the answers."),
     ("retrieval.hit@1", "Share of questions where the first passage found contains the evidence."),
     ("retrieval.hit@5", "Share of questions where one of the first 5 passages contains the evidence."),
@@ -24,6 +25,14 @@ HEADLINE = (
     ("latency.total.median_ms", "Typical time to answer one question, in milliseconds."),
     ("latency.total.p95_ms", "Time within which 95 % of questions are answered, in milliseconds."),
 )
+# Targets of the project (issue 4): (">=" or "<=", value). Metrics without a target show "-".
+TARGETS = {
+    "answer.all_facts": (">=", 0.75),
+    "citation.precision": (">=", 0.90),
+    "abstention.recall": (">=", 0.80),
+    "abstention.false_rate": ("<=", 0.10),
+}
+FOLLOWUP_COLUMNS = (("fact_recall", "facts found"), ("all_facts", "every fact found"), ("hit@5", "right passage in top 5"))
 CATEGORY_COLUMNS = ("n.questions", "answer.accuracy", "answer.fact_recall", "retrieval.hit@5", "retrieval.mrr", "citation.precision")
 COMPARE_COLUMNS = ("hit@1", "hit@3", "hit@5", "hit@10", "mrr", "ndcg@10")
 WORST = 10
@@ -35,6 +44,10 @@ def _fmt(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.1f}" if value > 1.5 else f"{value:.2f}"
     return str(value)
+
+
+def _short(text: str, n: int) -> str:
+    return text if len(text) <= n else text[: n - 3] + "..."
 
 
 def _cell(text: Any) -> str:
@@ -114,6 +127,56 @@ def chart_latency(metrics: dict[str, Any], path: Path) -> Path:
     return path
 
 
+def target_status(key: str, value: Any) -> tuple[str, str]:
+    """("≥ 0.75", "met") for a metric with a target, ("-", "") otherwise."""
+    if key not in TARGETS:
+        return "-", ""
+    op, goal = TARGETS[key]
+    if value is None:
+        return f"{'≥' if op == '>=' else '≤'} {goal:.2f}", "not measured"
+    ok = value >= goal if op == ">=" else value <= goal
+    return f"{'≥' if op == '>=' else '≤'} {goal:.2f}", "met" if ok else "**not met**"
+
+
+def chart_followups(metrics: dict[str, Any], path: Path) -> Path:
+    """Pairs of bars: follow-ups as asked vs the same questions written self-contained."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    xs = range(len(FOLLOWUP_COLUMNS))
+    for j, (prefix, label) in enumerate((("followup.", "follow-up (with history)"), ("followup.standalone.", "standalone version"))):
+        vals = [metrics.get(f"{prefix}{k}") or 0.0 for k, _ in FOLLOWUP_COLUMNS]
+        ax.bar([x + (j - 0.5) * 0.4 for x in xs], vals, 0.4, label=label)
+    ax.set_xticks(list(xs), [label for _, label in FOLLOWUP_COLUMNS])
+    ax.set_ylim(0, 1.2)  # headroom for the legend above the bars
+    ax.set_title(f"Follow-ups vs their standalone versions ({metrics.get('followup.n')} pairs)")
+    ax.legend(loc="upper center", ncol=2, fontsize=8, frameon=False)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+def _followup_lines(metrics: dict[str, Any], records: list[dict[str, Any]], chart: Path) -> list[str]:
+    lines = ["## Follow-up questions vs their standalone versions", "",
+             "Each follow-up (a question that only makes sense after the previous exchange) is also asked "
+             "written out in full, with no conversation. Equal scores mean the assistant understands follow-ups.",
+             "", "| asked as | " + " | ".join(label for _, label in FOLLOWUP_COLUMNS) + " |",
+             "|---" * (len(FOLLOWUP_COLUMNS) + 1) + "|"]
+    for prefix, label in (("followup.", "follow-up, with history"), ("followup.standalone.", "standalone, no history")):
+        lines.append(f"| {label} | " + " | ".join(_fmt(metrics.get(f"{prefix}{k}")) for k, _ in FOLLOWUP_COLUMNS) + " |")
+    differ = []
+    for r in records:
+        alone = standalone_record(r)
+        if alone is not None and r.get("facts") and fact_recall(r) != fact_recall(alone):
+            differ.append(f"| {_cell(r.get('id'))} | {_cell(r.get('question'))} | {_cell(alone.get('question'))} | "
+                          f"{_fmt(fact_recall(r))} | {_fmt(fact_recall(alone))} |")
+    lines += ["", f"![follow-ups vs standalone]({chart.name})", ""]
+    if differ:
+        lines += ["Follow-ups whose answer differs from their standalone version (share of facts found):", "",
+                  "| id | follow-up | standalone | with history | standalone |", "|---|---|---|---|---|", *differ, ""]
+    return lines
+
+
 def render_report(metrics: dict[str, Any], records: list[dict[str, Any]], out_dir: str | Path,
                   compare: dict[str, Any] | None = None, run_info: dict[str, Any] | None = None) -> dict[str, Path]:
     """Write report.md and its charts into `out_dir`; return the paths written."""
@@ -124,6 +187,8 @@ def render_report(metrics: dict[str, Any], records: list[dict[str, Any]], out_di
         paths["chart_latency"] = chart_latency(metrics, out / "latency.png")
     if compare:
         paths["chart_compare"] = chart_compare(compare, out / "compare.png")
+    if metrics.get("followup.n"):
+        paths["chart_followups"] = chart_followups(metrics, out / "followups.png")
 
     info = run_info or {}
     lines = ["# Evaluation report", ""]
@@ -139,10 +204,17 @@ def render_report(metrics: dict[str, Any], records: list[dict[str, Any]], out_di
         lines += [f"**{metrics['n.errors']} question(s) failed with an error** (listed below).", ""]
 
     lines += ["## Headline numbers", "", "Scores go from 0 (never) to 1 (always).", "",
-              "| measure | value | what it means |", "|---|---|---|"]
+              "| measure | value | target | status | what it means |", "|---|---|---|---|---|"]
     for key, meaning in HEADLINE:
         if key in metrics:
-            lines.append(f"| {key} | **{_fmt(metrics[key])}** | {meaning} |")
+            goal, status = target_status(key, metrics[key])
+            lines.append(f"| {key} | **{_fmt(metrics[key])}** | {goal} | {status} | {meaning} |")
+    if metrics.get("followup.n"):
+        fu, alone = metrics.get("followup.fact_recall"), metrics.get("followup.standalone.fact_recall")
+        ok = fu is not None and alone is not None and fu >= alone - 1e-9
+        lines.append(f"| followup.fact_recall | **{_fmt(fu)}** | ≥ standalone ({_fmt(alone)}) | "
+                     f"{'met' if ok else '**not met**'} | Facts found when follow-ups are asked with their conversation, "
+                     "compared with the same questions written out in full. |")
 
     cats = _categories(metrics)
     lines += ["", "## By question category", "", "| category | " + " | ".join(CATEGORY_COLUMNS) + " |",
@@ -161,6 +233,9 @@ def render_report(metrics: dict[str, Any], records: list[dict[str, Any]], out_di
             lines.append(f"| {name} | " + " | ".join(_fmt(sm.get(k)) for k in COMPARE_COLUMNS) + " |")
         lines += ["", f"![retrieval comparison]({paths['chart_compare'].name})", ""]
 
+    if "chart_followups" in paths:
+        lines += _followup_lines(metrics, records, paths["chart_followups"])
+
     if "chart_latency" in paths:
         lines += ["## Speed", "", f"![time per stage]({paths['chart_latency'].name})", ""]
 
@@ -169,12 +244,12 @@ def render_report(metrics: dict[str, Any], records: list[dict[str, Any]], out_di
     if not worst:
         lines.append("Every question was handled correctly.")
     else:
-        lines += ["| id | category | question | what went wrong |", "|---|---|---|---|"]
+        lines += ["| id | category | question | what went wrong | start of the answer |", "|---|---|---|---|---|"]
         for r in worst:
-            q = r.get("question", "")
-            q = q if len(q) <= 120 else q[:117] + "..."
-            lines.append(f"| {_cell(r.get('id'))} | {_cell(r.get('category'))} | {_cell(q)} | {_cell('; '.join(diagnose(r)))} |")
-    lines += ["", "Definitions of every measure: see the README, section *Evaluation*. "
-              "All numbers can be recomputed from `results.jsonl`.", ""]
+            answer = "(refused) " + (r.get("answer") or "") if r.get("abstained") else (r.get("answer") or "")
+            lines.append(f"| {_cell(r.get('id'))} | {_cell(r.get('category'))} | {_cell(_short(r.get('question', ''), 120))} | "
+                         f"{_cell('; '.join(diagnose(r)))} | {_cell(_short(answer, 100))} |")
+    lines += ["", "Definitions of every measure: docs/evaluation.md. All numbers can be recomputed from "
+              "`results.jsonl` alone with `python scripts/recompute_metrics.py <this folder>`.", ""]
     paths["report"].write_text("\n".join(lines), encoding="utf-8")
     return paths

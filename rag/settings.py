@@ -42,10 +42,10 @@ class Settings(BaseSettings):
     threads: int = Field(2, ge=1, le=256, description="CPU threads for torch and FAISS.")
 
     # --- retrieval --------------------------------------------------------------------------
-    retrieval_mode: Literal["dense", "bm25", "hybrid"] = Field("hybrid", description="Retriever: dense (FAISS), bm25 (French keywords) or hybrid (both, fused).")
+    retrieval_mode: Literal["dense", "bm25", "hybrid"] = Field("hybrid", description="Retriever: dense (embeddings, best sentence of each chunk), bm25 (French keywords) or hybrid (both, fused).")
     top_k: int = Field(5, ge=1, le=100, description="Passages returned per question.")
-    fusion: Literal["convex", "rrf"] = Field("convex", description="How hybrid mode fuses dense and BM25 rankings: convex combination of cosine and max-scaled BM25 scores, or reciprocal rank fusion.")
-    fusion_alpha: float = Field(0.1, ge=0.0, le=1.0, description="Weight of the cosine similarity in convex fusion (the max-scaled BM25 score gets 1 - alpha).")
+    fusion: Literal["convex", "rrf"] = Field("convex", description="How hybrid mode fuses dense and BM25 rankings: convex combination of z-scored dense (best sentence cosine) and BM25 scores, or reciprocal rank fusion.")
+    fusion_alpha: float = Field(0.3, ge=0.0, le=1.0, description="Weight of the z-scored dense score in convex fusion (the z-scored BM25 score gets 1 - alpha).")
     rrf_k: int = Field(60, ge=1, le=1000, description="The k constant of reciprocal rank fusion.")
     candidates: int = Field(50, ge=1, le=1000, description="Candidates fetched from each retriever before fusion.")
 
@@ -53,7 +53,7 @@ class Settings(BaseSettings):
     answerer: Literal["extractive", "llm"] = Field("extractive", description="Who writes the answer: extractive (offline, no LLM) or llm (the OpenAI-compatible server below).")
     max_question_chars: int = Field(2000, ge=10, le=100_000, description="Longest question accepted, in characters.")
     max_answer_sentences: int = Field(3, ge=1, le=10, description="Most sentences the extractive answerer puts in an answer.")
-    abstain_threshold: float = Field(0.5, ge=0.0, le=1.0, description="Evidence score under which the assistant refuses to answer (calibrated on the question set).")
+    abstain_threshold: float = Field(0.24, ge=0.0, le=1.0, description="Evidence of the best sentence (IDF-weighted coverage of the question and cosine, 0..1) under which the extractive answerer refuses; calibrated on the question set with scripts/calibrate_abstention.py.")
     llm_base_url: str | None = Field(None, description="Base URL of an OpenAI-compatible server, e.g. http://127.0.0.1:11434/v1 for Ollama. Unset: no LLM.")
     llm_model: str = Field("mistral", description="Model name sent to the LLM server.")
     llm_api_key: SecretStr = Field(SecretStr("not-needed"), description="API key for the LLM server (local servers ignore it).")

@@ -118,7 +118,7 @@ def render_answer_markdown(answer: Answer) -> str:
     if answer.abstained:
         text = f"**{REFUSAL_TITLE}.** {text}" if text else f"**{REFUSAL_TITLE}.**"
     if answer.notice:
-        text += f"\n\n_ℹ️ {escape_markdown(answer.notice)}_"
+        text += f"\n\n_Remarque : {escape_markdown(answer.notice)}_"
     return text
 
 
@@ -142,9 +142,9 @@ def render_sources_markdown(answer: Answer, documents: Mapping[str, Mapping[str,
 
 
 def sources_title(answer: Answer) -> str:
-    """Title of the folded sources message."""
+    """Title of the folded sources message (no emoji: headless or minimal systems draw it as a box)."""
     n = len(answer.citations)
-    return f"📚 {SOURCES_TITLE} ({n} passage{'s' if n > 1 else ''} cité{'s' if n > 1 else ''})"
+    return f"{SOURCES_TITLE} ({n} passage{'s' if n > 1 else ''} cité{'s' if n > 1 else ''})"
 
 
 def _citation_card(c: Citation, documents: Mapping[str, Mapping[str, Any]]) -> str:

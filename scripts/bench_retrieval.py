@@ -1,10 +1,16 @@
-"""Retrieval benchmark: quality per mode, warm latency, and index build times.
+"""Retrieval benchmark: quality per mode (and per category / document), warm latency, build times.
 
-    .venv/bin/python scripts/bench_retrieval.py [--questions tests/questions.jsonl] [--sweep] [--out FILE]
+    .venv/bin/python scripts/bench_retrieval.py [--questions tests/questions.jsonl] [--sweep]
+        [--clean-compare] [--no-build] [--raw-queries] [--misses] [--out FILE]
 
-Quality uses the answerable, non-follow-up questions of the set (a follow-up needs the chain's
-question rewriting; `rag eval` measures those). A passage is relevant when it contains one of the
-question's evidence strings after normalisation. Latency is measured warm (after one warm-up pass).
+Every answerable question with evidence counts, follow-ups and English ones included: each is
+searched with the query the assistant itself retrieves with (rag.chain: the follow-up rewritten into a
+standalone question, then English turned into French keywords), unless --raw-queries. A passage is
+relevant when it contains one of the question's evidence strings after the contract's normalisation.
+MRR is MRR@10. Latency is `Retriever.search` warm (after a warm-up pass), k = top_k.
+
+--clean-compare builds a second index with cleaning off (RAG_CLEAN=false) in a temporary folder and
+prints hit@1 / MRR per mode and per document, cleaning off vs on (issue 3's measurement).
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,10 +31,24 @@ sys.path.insert(0, str(ROOT))
 from rag.settings import load_settings  # noqa: E402
 from rag.textnorm import contains_normalized  # noqa: E402
 
+MODES = ("dense", "bm25", "hybrid")
+DEPTH = 10  # ranks looked at: MRR@10
+
 
 def load_questions(path: Path) -> list[dict]:
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return [q for q in rows if q.get("answerable", True) and q.get("evidence") and q.get("category") != "follow-up"]
+    return [q for q in rows if q.get("answerable", True) and q.get("evidence")]
+
+
+def retrieval_query(q: dict, raw: bool = False) -> str:
+    """What the assistant searches with for this question (see rag.chain.Assistant._extractive)."""
+    if raw:
+        return q["question"]
+    from rag.english import to_french_query
+    from rag.followup import standalone_question
+
+    history = [tuple(h) for h in q.get("history") or []] or None
+    return to_french_query(standalone_question(q["question"], history))
 
 
 def rank_of_first_relevant(texts: list[str], evidence: list[str]) -> int | None:
@@ -37,16 +58,26 @@ def rank_of_first_relevant(texts: list[str], evidence: list[str]) -> int | None:
     return None
 
 
-def quality(search, questions: list[dict], k: int = 10) -> dict[str, float]:
-    """hit@1, hit@5, MRR@10 of a search function `search(question, k) -> list[str]`."""
-    ranks = [rank_of_first_relevant(search(q["question"], k), q["evidence"]) for q in questions]
-    n = len(ranks)
+def ranks_for(search, questions: list[dict], queries: list[str]) -> list[int | None]:
+    """Rank of the first relevant passage per question (None: not in the top DEPTH)."""
+    return [rank_of_first_relevant(search(query, DEPTH), q["evidence"]) for q, query in zip(questions, queries)]
+
+
+def summarize(ranks: list[int | None]) -> dict[str, float]:
+    n = len(ranks) or 1
     return {
-        "hit@1": sum(r == 1 for r in ranks if r) / n,
-        "hit@5": sum(1 for r in ranks if r and r <= 5) / n,
-        "mrr": sum(1 / r for r in ranks if r) / n,
-        "misses@5": [q["id"] for q, r in zip(questions, ranks) if not r or r > 5],
+        "n": len(ranks),
+        "hit@1": round(sum(r == 1 for r in ranks) / n, 3),
+        "hit@5": round(sum(1 for r in ranks if r and r <= 5) / n, 3),
+        "mrr": round(sum(1 / r for r in ranks if r) / n, 3),
     }
+
+
+def grouped(questions: list[dict], ranks: list[int | None], key: str) -> dict[str, dict[str, float]]:
+    groups: dict[str, list] = defaultdict(list)
+    for q, r in zip(questions, ranks):
+        groups[str(q.get(key))].append(r)
+    return {g: summarize(rs) for g, rs in sorted(groups.items())}
 
 
 def percentile(values: list[float], pct: float) -> float:
@@ -55,11 +86,57 @@ def percentile(values: list[float], pct: float) -> float:
     return values[idx]
 
 
+def evaluate_index(settings, questions, queries) -> dict[str, list[int | None]]:
+    """Ranks per mode over the index of `settings` (built when missing or stale)."""
+    from rag.index import load_index
+    from rag.retrieval import Retriever
+
+    retriever = Retriever(load_index(settings, quiet=True), settings)
+    return {mode: ranks_for(lambda q, k, m=mode: [p.text for p in retriever.search(q, k=k, mode=m)], questions, queries)
+            for mode in MODES}
+
+
+def table(rows: list[tuple[str, dict]], cols=("hit@1", "hit@5", "mrr")) -> str:
+    out = ["| retriever | " + " | ".join(cols) + " |", "|---" * (len(cols) + 1) + "|"]
+    for name, r in rows:
+        out.append(f"| {name} | " + " | ".join(f"{r[c]:.3f}" for c in cols) + " |")
+    return "\n".join(out)
+
+
+def clean_compare(settings, questions, queries, on: dict[str, list]) -> dict:
+    """hit@1 and MRR per mode and per document with cleaning off vs on."""
+    with tempfile.TemporaryDirectory() as tmp:
+        cache = settings.index_dir / "cache"
+        if cache.is_dir():  # reuse vectors of unchanged text; only the damaged text is embedded
+            shutil.copytree(cache, Path(tmp) / "cache")
+        off = evaluate_index(settings.model_copy(update={"index_dir": Path(tmp), "clean": False}), questions, queries)
+    result: dict = {}
+    for mode in MODES:
+        result[mode] = {"all": {"off": summarize(off[mode]), "on": summarize(on[mode])}}
+        by_off, by_on = grouped(questions, off[mode], "doc"), grouped(questions, on[mode], "doc")
+        for doc in by_on:
+            result[mode][doc] = {"off": by_off[doc], "on": by_on[doc]}
+    return result
+
+
+def print_clean_compare(result: dict) -> None:
+    print("\nCleaning off vs on (hit@1, hit@5, MRR@10):")
+    print("| mode | document | n | hit@1 off | hit@1 on | hit@5 off | hit@5 on | MRR off | MRR on |")
+    print("|---" * 9 + "|")
+    for mode, docs in result.items():
+        for doc, r in docs.items():
+            print(f"| {mode} | {doc} | {r['on']['n']} | {r['off']['hit@1']:.3f} | {r['on']['hit@1']:.3f} | "
+                  f"{r['off']['hit@5']:.3f} | {r['on']['hit@5']:.3f} | {r['off']['mrr']:.3f} | {r['on']['mrr']:.3f} |")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--questions", type=Path, default=ROOT / "tests" / "questions.jsonl")
-    ap.add_argument("--sweep", action="store_true", help="also sweep fusion weights and RRF")
+    ap.add_argument("--sweep", action="store_true", help="also sweep fusion settings")
+    ap.add_argument("--clean-compare", action="store_true", help="also measure an index built with cleaning off")
     ap.add_argument("--no-build", action="store_true", help="skip the cold build timing")
+    ap.add_argument("--raw-queries", action="store_true", help="search the question text as written (no follow-up rewriting or English handling)")
+    ap.add_argument("--misses", action="store_true", help="print each question the hybrid mode misses in the top 5")
     ap.add_argument("--out", type=Path, default=None, help="write the results as JSON here")
     args = ap.parse_args()
 
@@ -68,8 +145,8 @@ def main() -> int:
     from rag.retrieval import Retriever
 
     settings = load_settings()
-    results: dict = {"settings": {"chunk_size": settings.chunk_size, "chunk_overlap": settings.chunk_overlap,
-                                  "fusion": settings.fusion, "fusion_alpha": settings.fusion_alpha}}
+    results: dict = {"settings": {k: getattr(settings, k) for k in
+                                  ("chunk_size", "chunk_overlap", "fusion", "fusion_alpha", "candidates", "top_k")}}
     t0 = time.perf_counter()
     get_embedder(settings)
     results["model_load_s"] = round(time.perf_counter() - t0, 2)
@@ -78,8 +155,9 @@ def main() -> int:
         with tempfile.TemporaryDirectory() as tmp:
             cold = settings.model_copy(update={"index_dir": Path(tmp)})
             t0 = time.perf_counter()
-            build_index(cold, quiet=True)
+            stats = build_index(cold, quiet=True)
             results["build_cold_s"] = round(time.perf_counter() - t0, 2)
+            results["build_cold_embedded"] = {"chunks": stats["embedded"], "sentences": stats["embedded_sentences"]}
             t0 = time.perf_counter()
             ensure_index(cold, quiet=True)
             results["reindex_no_change_s"] = round(time.perf_counter() - t0, 3)
@@ -87,53 +165,67 @@ def main() -> int:
     index = load_index(settings)
     retriever = Retriever(index, settings)
     questions = load_questions(args.questions)
+    queries = [retrieval_query(q, args.raw_queries) for q in questions]
     results["n_questions"] = len(questions)
     results["n_chunks"] = len(index.chunks)
 
-    def searcher(mode, r=retriever):
-        return lambda q, k: [p.text for p in r.search(q, k=k, mode=mode)]
+    for query in queries[:5]:  # warm-up
+        retriever.search(query)
+    ranks = {mode: ranks_for(lambda q, k, m=mode: [p.text for p in retriever.search(q, k=k, mode=m)], questions, queries)
+             for mode in MODES}
+    for mode in MODES:
+        results[mode] = summarize(ranks[mode])
+    results["hybrid_by_category"] = grouped(questions, ranks["hybrid"], "category")
+    results["hybrid_by_document"] = grouped(questions, ranks["hybrid"], "doc")
+    results["hybrid_misses@5"] = {q["id"]: r for q, r in zip(questions, ranks["hybrid"]) if not r or r > 5}
 
-    for q in questions[:5]:  # warm-up
-        retriever.search(q["question"])
-    for mode in ("dense", "bm25", "hybrid"):
-        results[mode] = quality(searcher(mode), questions)
     latencies = []
-    for q in questions:
+    for query in queries:
         t0 = time.perf_counter()
-        retriever.search(q["question"], k=settings.top_k)
+        retriever.search(query, k=settings.top_k)
         latencies.append((time.perf_counter() - t0) * 1000)
     results["latency_ms"] = {"median": round(statistics.median(latencies), 2), "p95": round(percentile(latencies, 95), 2),
                              "max": round(max(latencies), 2)}
 
-    try:
-        from rag.baseline import NaiveBaseline  # the naive LangChain splitter + FAISS dense baseline
-    except ImportError:
-        NaiveBaseline = None
-    if NaiveBaseline is not None:
-        base = NaiveBaseline(settings)
-        results["baseline_naive_langchain"] = quality(lambda q, k: [p["text"] for p in base.search(q, k)], questions)
+    from rag.baseline import NAME, NaiveBaseline
+
+    base = NaiveBaseline(settings)
+    results["baseline_naive_langchain"] = summarize(ranks_for(lambda q, k: [p["text"] for p in base.search(q, k)], questions, queries))
 
     if args.sweep:
         sweep = {}
-        for alpha in (0.1, 0.3, 0.5, 0.7):
-            s = settings.model_copy(update={"fusion": "convex", "fusion_alpha": alpha})
-            sweep[f"convex alpha={alpha}"] = quality(searcher("hybrid", Retriever(index, s)), questions)
-        for k in (10, 60):
-            s = settings.model_copy(update={"fusion": "rrf", "rrf_k": k})
-            sweep[f"rrf k={k}"] = quality(searcher("hybrid", Retriever(index, s)), questions)
+        variants = [({"fusion": "convex", "fusion_alpha": a}, unit, norm)
+                    for unit in ("sentence", "chunk") for norm in ("zscore", "max", "minmax") for a in (0.1, 0.2, 0.3, 0.5)]
+        variants += [({"fusion": "rrf", "rrf_k": k}, unit, "zscore") for unit in ("sentence", "chunk") for k in (10, 60)]
+        for update, unit, norm in variants:
+            r = Retriever(index, settings.model_copy(update=update), dense_unit=unit, normalisation=norm)
+            name = f"hybrid {unit} " + (f"rrf k={update['rrf_k']}" if update["fusion"] == "rrf" else f"{norm} alpha={update['fusion_alpha']}")
+            sweep[name] = summarize(ranks_for(lambda q, k, r=r: [p.text for p in r.search(q, k=k, mode="hybrid")], questions, queries))
+        chunk_dense = Retriever(index, settings, dense_unit="chunk")
+        sweep["dense chunk (whole-chunk cosine)"] = summarize(
+            ranks_for(lambda q, k: [p.text for p in chunk_dense.search(q, k=k, mode="dense")], questions, queries))
         results["sweep"] = sweep
 
-    rows = [(m, results[m]) for m in ("dense", "bm25", "hybrid", "baseline_naive_langchain") if m in results]
+    rows = [(m, results[m]) for m in MODES] + [(NAME, results["baseline_naive_langchain"])]
     rows += list(results.get("sweep", {}).items())
-    print(f"\n{len(questions)} questions, {len(index.chunks)} chunks")
-    print(f"| retriever | hit@1 | hit@5 | MRR |\n|---|---|---|---|")
-    for name, r in rows:
-        print(f"| {name} | {r['hit@1']:.3f} | {r['hit@5']:.3f} | {r['mrr']:.3f} |")
+    print(f"\n{len(questions)} questions ({'raw' if args.raw_queries else 'as the assistant searches them'}), {len(index.chunks)} chunks")
+    print(table(rows))
+    print("\nHybrid by category:\n" + table(list(results["hybrid_by_category"].items())))
+    print("\nHybrid by document:\n" + table(list(results["hybrid_by_document"].items())))
     print(f"\nlatency warm (ms): {results['latency_ms']}")
-    for key in ("model_load_s", "build_cold_s", "reindex_no_change_s"):
+    for key in ("model_load_s", "build_cold_s", "build_cold_embedded", "reindex_no_change_s"):
         if key in results:
             print(f"{key}: {results[key]}")
-    print(f"hybrid misses@5: {results['hybrid']['misses@5']}")
+    print(f"hybrid misses@5 (rank, None = beyond {DEPTH}): {results['hybrid_misses@5']}")
+    if args.misses:
+        by_id = {q["id"]: (q, query) for q, query in zip(questions, queries)}
+        for qid, r in results["hybrid_misses@5"].items():
+            q, query = by_id[qid]
+            print(f"  {qid} [{q['category']}] rank {r}: {query}\n      evidence: {q['evidence']}")
+
+    if args.clean_compare:
+        results["clean_compare"] = clean_compare(settings, questions, queries, ranks)
+        print_clean_compare(results["clean_compare"])
     if args.out:
         args.out.write_text(json.dumps(results, indent=2, ensure_ascii=False), encoding="utf-8")
     return 0

@@ -1,11 +1,9 @@
 #!/usr/bin/env bash
-# Set up, build the index if needed (incremental), then answer retrieval questions from the terminal.
+# The main job: set up, build the index if needed (incremental, with progress), then launch the chat app
+# on http://127.0.0.1:7860 (RAG_HOST / RAG_PORT / RAG_AUTH change that). Extra arguments go to `rag serve`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+export HF_HUB_OFFLINE=1 GRADIO_ANALYTICS_ENABLED=False NO_PROXY=127.0.0.1,localhost
 .venv/bin/rag index
-if [ "$#" -gt 0 ]; then
-  exec .venv/bin/rag retrieve "$*"
-fi
-echo
-echo "Ready. Ask: .venv/bin/rag retrieve \"Combien d'emplois représentent les gigafactories ?\""
+exec .venv/bin/rag serve "$@"

@@ -3,6 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-# (the browser test and scripts/install-chromium.sh come with the chat app)
+# Debian's chromium for the browser test (tests/test_browser.py); a no-op when it is already there.
+bash scripts/install-chromium.sh
 export HF_HUB_OFFLINE=1 GRADIO_ANALYTICS_ENABLED=False NO_PROXY=127.0.0.1,localhost
 exec .venv/bin/python -m pytest "$@"

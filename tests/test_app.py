@@ -24,6 +24,8 @@ from rag.sentences import split_sentences
 QUESTION = "Combien de territoires se sont engagés dans la phase II de « Territoires d'industrie » ?"
 ALETHEIA = "aletheia-2024-territoires-industrie"
 REGION = "region-hdf-2025-assises-defense"
+TASK_FORCE = "Combien d'euros la task-force régionale pour la défense doit-elle mobiliser ?"
+SOURCES = R.SOURCES_TITLE
 OUT_OF_SCOPE = "Quelle est la recette de la tarte Tatin aux pommes caramélisées ?"
 
 
@@ -256,23 +258,37 @@ def test_bad_questions_get_a_french_message_and_the_app_keeps_serving(client, ap
 
 def test_earlier_citations_stay_attached_to_their_answer(live_app):
     """The chat box handler, as the browser drives it: after a second question on another document,
-    the first answer still carries its own sources, and the panel can show them again."""
+    the first answer still carries its own folded sources right under it, and the panel can show
+    them again (picked from the list or by clicking the answer)."""
+    import gradio as gr
+
     app = live_app.rag_app
     messages, turns = [], []
     controls = (list(app.documents), "hybrid", 5, "extractive")
-    for q in (QUESTION, "Combien d'euros la task-force régionale pour la défense doit-elle mobiliser ?"):
+    # two questions whose answers sit in different documents, with no doubt about which
+    for q in (QUESTION, TASK_FORCE):
         for messages, panel, turns, *_ in app.respond(q, messages, turns, *controls):
             pass
     first, second = turns[0]["answer"], turns[1]["answer"]
-    assert {c.doc_id for c in first.citations} == {ALETHEIA}
+    assert ALETHEIA in {c.doc_id for c in first.citations}
     assert REGION in {c.doc_id for c in second.citations}
-    sources_msgs = [m for m in messages if (m.get("metadata") or {}).get("title", "").startswith(R.SOURCES_TITLE)]
-    assert len(sources_msgs) == 2
-    assert sources_msgs[0]["content"] == R.render_sources_markdown(first, app.documents)
-    assert "Territoires d" in sources_msgs[0]["content"] and "250" not in sources_msgs[0]["content"]
+    # the chat: question, answer, its folded sources; then the same for the second question
+    assert [m["role"] for m in messages] == ["user", "assistant", "assistant"] * 2
+    for msg, answer in ((messages[2], first), (messages[5], second)):
+        assert msg["metadata"]["title"] == R.sources_title(answer) and SOURCES in msg["metadata"]["title"]
+        assert msg["content"] == R.render_sources_markdown(answer, app.documents)
+    first_sources = messages[2]["content"]
+    assert R.escape_markdown(first.citations[0].quote) in first_sources
+    for c in second.citations:
+        if c.chunk_id not in {f.chunk_id for f in first.citations}:
+            assert R.escape_markdown(c.quote) not in first_sources, "a later citation leaked into an earlier answer"
+    # the panel shows the latest answer; going back to answer 1 shows answer 1's sources only
+    assert "Question 2" in panel and R.esc(second.citations[0].quote) in panel
     earlier = app.show_turn(turns, 0)
-    assert R.esc(first.citations[0].quote) in earlier and "Question 1" in earlier
+    assert "Question 1" in earlier and R.esc(first.citations[0].quote) in earlier
     assert R.esc(second.citations[0].quote) not in earlier
+    clicked, picked = app.select_message(messages, turns, gr.SelectData(None, {"index": 1, "value": messages[1]["content"]}))
+    assert picked == 0 and clicked == earlier
 
 
 @pytest.mark.slow
@@ -364,3 +380,23 @@ def test_corpus_view_lists_documents_and_reads_a_whole_one(live_app, index):
     header, text = app.read_document(REGION)
     assert "Région Hauts" in header and text == index.document_text(REGION)
     assert "Chantilly" in text
+
+
+def test_a_failing_llm_server_gives_a_french_notice_and_the_app_keeps_serving(app_settings, index):
+    """The configured LLM server is down (nothing listens on the port): the chat still answers, from the
+    corpus, and says in French why; the next question is answered as usual."""
+    import app as webapp
+    from rag.chain import Assistant
+
+    with_llm = app_settings.model_copy(update={"llm_base_url": f"http://127.0.0.1:{free_port()}/v1", "llm_timeout": 5})
+    chat_app = webapp.build_app(Assistant(with_llm, index=index), with_llm).rag_app
+    controls = (list(chat_app.documents), "hybrid", 5, "llm")
+    messages, turns = [], []
+    for messages, panel, turns, *_ in chat_app.respond(QUESTION, messages, turns, *controls):
+        pass
+    answer_text = messages[1]["content"]
+    assert "Le serveur LLM n'a pas répondu" in answer_text and "réponse extractive" in answer_text
+    assert "18" in answer_text and turns[0]["answer"].citations and turns[0]["error"] is None
+    for messages, panel, turns, *_ in chat_app.respond(TASK_FORCE, messages, turns, *controls):
+        pass
+    assert turns[1]["answer"] is not None and "Question 2" in panel

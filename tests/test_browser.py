@@ -8,6 +8,7 @@ and the page never asks anything from the internet. Screenshots go to tests/arti
 from __future__ import annotations
 
 import json
+import os
 import re
 import socket
 from pathlib import Path
@@ -23,6 +24,9 @@ FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--
 QUESTION = "Combien de territoires se sont engagés dans la phase II de « Territoires d'industrie » ?"
 FOLLOW_UP = "Et combien y en avait-il lors de la phase I ?"
 
+if not CHROMIUM.exists() and os.environ.get("RAG_REQUIRE_BROWSER") == "1":  # CI must not pass by skipping
+    pytest.fail("/usr/bin/chromium is absent although RAG_REQUIRE_BROWSER=1: scripts/install-chromium.sh "
+                "could not install it (see its warning above)", pytrace=False)
 if not CHROMIUM.exists():
     pytest.skip("/usr/bin/chromium is absent: install it with `bash scripts/install-chromium.sh` (Debian package "
                 "chromium) to run the browser test", allow_module_level=True)

@@ -42,3 +42,27 @@ def test_prompts_use_the_single_refusal_phrase_and_bad_templates_fail_at_start()
         check_template("answer", "{passages} {question} {refusal} {oops}")
     with pytest.raises(SettingsError, match="misses"):
         check_template("condense", "{question}")
+
+
+def test_a_wrong_figure_is_not_supported_even_with_the_same_words():
+    v = verify("Les gigafactories représentent 3.000 emplois directs [1].", _passages())
+    assert v.removed_citations == [1] and not v.citations and v.dropped_sentences
+
+
+def test_figures_match_whatever_the_thousands_separator():
+    v = verify("Elles représentent 2 800 emplois directs d'ici 2030 [1].", _passages())
+    assert v.citations and "2.800" in v.citations[0].quote and v.citations[0].support > 0
+
+
+def test_stored_sentence_vectors_give_the_same_verdict_as_the_model(index, index_settings, embedder, retriever):
+    from rag.answer import ExtractiveAnswerer
+
+    passages = retriever.search("Combien d'emplois représentent les trois gigafactories ?")
+    n = next(i for i, p in enumerate(passages, start=1) if "2.800" in p.text)
+    claim = f"Les trois gigafactories représentent 2.800 emplois [{n}]. La Lune est en fromage [{n}]."
+    stored = ExtractiveAnswerer(index, embedder, index_settings).stored_vectors
+    fresh, fast = verify(claim, passages, embedder), verify(claim, passages, embedder, stored)
+    assert fresh.text == fast.text and "2.800" in fast.text and "Lune" not in fast.text
+    assert [(c.quote, c.start, c.end) for c in fresh.citations] == [(c.quote, c.start, c.end) for c in fast.citations]
+    c = fast.citations[0]
+    assert c.text[c.start:c.end] == c.quote

@@ -149,3 +149,51 @@ def test_html_and_markdown_are_ingested(tmp_path):
     assert "Le port de Dunkerque." in docs["page"].text and "Deuxième étape." in docs["page"].text
     assert "var x" not in docs["page"].text
     assert docs["note"].title == "Titre"
+
+
+def test_sentence_vectors_are_the_embeddings_of_each_sentence_of_a_chunk(index, embedder):
+    import numpy as np
+
+    assert index.manifest["n_sentences"] == len(index.sentence_matrix)
+    for row in (0, len(index.chunks) // 2, len(index.chunks) - 1):
+        text = index.chunks[row].text
+        spans = index.sentence_spans(row)
+        vectors = index.sentence_vectors(row)
+        assert spans and vectors.shape == (len(spans), 384) and vectors.dtype == np.float32
+        assert all(0 <= a < b <= len(text) for a, b in spans)
+        assert [a for a, _ in spans] == sorted(a for a, _ in spans)
+        expected = embedder.encode([text[a:b] for a, b in spans])
+        assert np.allclose(vectors, expected, atol=1e-4)
+        assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
+    # every word of every chunk lies in one of its sentences (short sentences are kept too)
+    for row, chunk in enumerate(index.chunks):
+        covered = "".join(chunk.text[a:b] for a, b in index.sentence_spans(row))
+        assert "".join(chunk.text.split()) == "".join(covered.split())
+
+
+def test_rebuild_after_a_document_change_embeds_only_the_new_sentences(private_index):
+    settings = private_index
+    doc = settings.corpus_dir / "region-hdf-2025-assises-defense.txt"
+    new = "La Région ouvrira un guichet unique drones à Amiens en 2026."
+    doc.write_text(doc.read_text(encoding="utf-8") + f"\n\n{new}\n", encoding="utf-8")
+    stats = ensure_index(settings, quiet=True)
+    assert stats is not None and stats["embedded_sentences"] == 1  # the new sentence, nothing else
+    index = load_index(settings)
+    found = [(row, a, b) for row, c in enumerate(index.chunks) for a, b in index.sentence_spans(row)
+             if c.text[a:b] == new]
+    assert found
+
+
+def test_sentence_files_are_checked_like_the_others(private_index):
+    from rag.index import CURRENT
+
+    path = private_index.index_dir / CURRENT / "sentences.npy"
+    assert "sentences.npy" in read_manifest(private_index)["files"]
+    path.write_bytes(path.read_bytes()[:-64])
+    with pytest.raises(IndexCorruptedError, match="sentences.npy"):
+        open_index(private_index)
+
+
+def test_a_passage_maps_to_its_row(index, retriever):
+    for p in retriever.search("emplois industriels dans la région", k=3):
+        assert index.chunks[index.row_of(p.chunk_id)] is p.chunk

@@ -101,9 +101,10 @@ def test_compute_metrics_on_a_toy_set():
     assert m["latency.retrieve.median_ms"] == 10.0
     assert m["category.paraphrase.retrieval.mrr"] == 0.5
     assert m["category.out-of-scope.abstention.recall"] == 0.5
-    assert diagnose(records[1]) == ["fact missing: Chantilly", "unsupported citation (1 of 1)"]
-    assert diagnose(records[2]) == ["passage not found (no evidence in the top 5)", "abstained wrongly"]
-    assert diagnose(records[4]) == ["answered an unanswerable question"]
+    assert diagnose(records[1]) == ['fact missing: "Chantilly"', "unsupported citation (1 of 1 citations)"]
+    assert diagnose(records[2]) == ["wrong passage: none of the first 5 passages holds the evidence",
+                                    "refused although the documents answer it"]
+    assert diagnose(records[4]) == ["answered although the documents do not say (should have refused)"]
 
 
 def test_a_failed_question_counts_as_wrong_and_is_reported():
@@ -112,3 +113,16 @@ def test_a_failed_question_counts_as_wrong_and_is_reported():
     m = compute_metrics([rec])
     assert m["n.errors"] == 1 and m["answer.accuracy"] == 0.0 and m["retrieval.hit@10"] == 0.0
     assert diagnose(rec) == ["error: InputError: boom"]
+
+
+def test_follow_ups_are_scored_next_to_their_standalone_versions():
+    fu = answered("f", passages("x", "y"), "Je ne sais pas vraiment.", [], category="follow-up")
+    fu["standalone_run"] = {"question": "Où se sont tenues les Assises ?", "answer": "À Chantilly [1].", "abstained": False,
+                            "citations": [], "retrieved": passages("À Chantilly, dans l’Oise, aux Assises"), "timings_ms": {}}
+    m = compute_metrics([fu, answered("a", passages("x"), "Rien.", [])])
+    assert m["followup.n"] == 1
+    assert (m["followup.fact_recall"], m["followup.hit@5"]) == (0.0, 0.0)
+    assert (m["followup.standalone.fact_recall"], m["followup.standalone.hit@5"]) == (1.0, 1.0)
+    # the standalone run is a comparison only: it counts in no other metric
+    assert m["n.questions"] == 2 and m["answer.fact_recall"] == 0.0
+    assert "follow-up worse than standalone" in diagnose(fu)[-1]

@@ -130,3 +130,14 @@ def test_evidence_and_facts_are_in_the_indexed_chunks_of_their_document(question
             if not any(contains_normalized(t, fact) for t in chunks):
                 missing.append((q["id"], fact))
     assert not missing, f"strings not inside any single chunk: {missing}"
+
+
+def test_follow_ups_have_a_standalone_version(questions):
+    """`rag eval` asks each follow-up again in this self-contained form to compare the two (followup.*)."""
+    for q in questions:
+        if q["category"] == "follow-up":
+            standalone = q.get("standalone")
+            assert isinstance(standalone, str) and standalone.strip(), f"{q['id']} has no standalone version"
+            assert standalone != q["question"] and len(standalone) > len(q["question"]), q["id"]
+        else:
+            assert "standalone" not in q, f"{q['id']} has a standalone version but is not a follow-up"

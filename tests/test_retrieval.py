@@ -57,3 +57,52 @@ def test_langchain_retriever_returns_documents_with_metadata(retriever):
     meta = docs[0].metadata
     assert {"chunk_id", "doc_id", "title", "score", "rank", "start", "end"} <= set(meta)
     assert any("Asterodyn" in d.page_content for d in docs)
+
+
+def test_dense_scores_a_chunk_by_its_best_sentence(retriever, index):
+    """A one-sentence question finds the chunk whose single sentence answers it, and the score says so."""
+    row = next(i for i, c in enumerate(index.chunks) if "2.800 emplois" in c.text)
+    a, b = next((a, b) for a, b in index.sentence_spans(row) if "2.800 emplois" in index.chunks[row].text[a:b])
+    sentence = index.chunks[row].text[a:b]
+    top = retriever.search(sentence, k=1, mode="dense")[0]
+    assert top.chunk is index.chunks[row]
+    assert top.dense_score > 0.99  # the sentence's own vector, not the diluted whole-chunk one
+
+
+def test_zscore_fusion_weighs_both_rankings_on_one_scale():
+    import numpy as np
+
+    from rag.retrieval import convex_fusion
+
+    rng = np.random.default_rng(0)
+    dense = 0.45 + 0.03 * rng.standard_normal(100)  # the narrow cosine spread of the bundled model
+    bm25 = np.zeros(100)
+    bm25[[3, 7, 9]] = [2.0, 11.0, 6.0]  # most chunks share no keyword with the question
+    dense[3], dense[7], dense[9] = 0.60, 0.45, 0.50
+    fused = convex_fusion(dense, bm25, alpha=0.3)
+    # the strong keyword match first, then the keyword matches helped by their cosine, then the rest
+    assert list(np.argsort(-fused)[:3]) == [7, 9, 3]
+    # with no keyword match at all, the order is the dense order
+    assert list(np.argsort(-convex_fusion(dense, np.zeros(100), alpha=0.3))) == list(np.argsort(-dense))
+
+
+def test_hybrid_beats_each_single_mode_on_the_question_set(retriever):
+    import json
+
+    from rag.textnorm import contains_normalized
+
+    from .conftest import QUESTIONS
+
+    questions = [q for q in map(json.loads, QUESTIONS.read_text(encoding="utf-8").splitlines())
+                 if q.get("answerable", True) and q.get("evidence") and q["category"] not in ("follow-up", "english")]
+
+    def mrr(mode):
+        total = 0.0
+        for q in questions:
+            texts = [p.text for p in retriever.search(q["question"], k=10, mode=mode)]
+            rank = next((i for i, t in enumerate(texts, 1) if any(contains_normalized(t, e) for e in q["evidence"])), None)
+            total += 1 / rank if rank else 0.0
+        return total / len(questions)
+
+    hybrid, dense, bm25 = mrr("hybrid"), mrr("dense"), mrr("bm25")
+    assert hybrid > bm25 and hybrid > dense, (hybrid, dense, bm25)

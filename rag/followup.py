@@ -1,0 +1,78 @@
+"""Follow-up questions without an LLM: the new question plus the salient words of the conversation.
+
+"Et lors de la phase I ?" after "Combien de territoires se sont engagés dans la phase II de Territoires
+d'industrie ?" becomes "Et lors de la phase I ? (combien territoires engagés Territoires d'industrie)":
+- the previous user turns give their content words (most recent first, two turns back at most) and
+  their question word ("combien", "quand"...) when the new question has none, so the question type
+  carries over;
+- a word of the previous turn that the new question replaces is left out: when both share a head word
+  ("phase"), the previous modifier ("II") is dropped, so the old value does not outvote the new one;
+- the previous assistant answers give only their names and acronyms ("SOFIE"), which is what pronouns
+  ("ce sigle", "elle") usually point at.
+A question that already names its topic (3+ content words of its own) takes only the previous turn.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .analysis import analyze, words
+
+_WORD = re.compile(r"[^\W\d_][\w'’-]*|\d[\d.,]*")
+_QUESTION_WORDS = ("combien", "quand", "qui", "où", "pourquoi", "comment", "quel", "quelle", "quels", "quelles")
+_NAME = re.compile(r"\b(?:[A-ZÀ-Ý]{2,}[\w-]*|[A-ZÀ-Ý][a-zà-ÿ]+(?:[- ][A-ZÀ-Ý][a-zà-ÿ]+)*)\b")
+_ROMAN = re.compile(r"(?:I|II|III|IV|V|VI)")
+_OWN_TOPIC = 3  # content words that make a question self-sufficient enough to look back one turn only
+
+
+def _has_question_word(text: str) -> bool:
+    ws = words(text)
+    return any(w in ("combien", "quand", "qui", "ou", "pourquoi", "comment") or w.startswith("quel") for w in ws)
+
+
+def _is_value(word: str) -> bool:
+    """A word that can replace a previous modifier: a content word, a number or a roman numeral ("phase I")."""
+    return bool(analyze(word)) or bool(_ROMAN.fullmatch(word))
+
+
+def _replaced(previous: str, question: str) -> set[str]:
+    """Words of `previous` that follow a head word the new question repeats with its own modifier."""
+    prev = _WORD.findall(previous)
+    new = _WORD.findall(question)
+    out = set()
+    for i, w in enumerate(new[:-1]):
+        for j, pw in enumerate(prev[:-1]):
+            if (pw.lower() == w.lower() and analyze(w) and _is_value(new[i + 1])
+                    and prev[j + 1].lower() != new[i + 1].lower()):
+                out.add(prev[j + 1])
+    return out
+
+
+def standalone_question(question: str, history: list[tuple[str, str]] | None) -> str:
+    """The question, followed in brackets by the salient words of the conversation it depends on."""
+    if not history:
+        return question
+    own = set(analyze(question))
+    turns = history[-1:] if len(own) >= _OWN_TOPIC else history[-2:]
+    extra: list[str] = []
+    seen = set(own)
+    if not _has_question_word(question):
+        for user, _ in reversed(turns):
+            qw = next((w for w in _WORD.findall(user) if w.lower() in _QUESTION_WORDS), None)
+            if qw:
+                extra.append(qw.lower())
+                break
+    for user, assistant in reversed(turns):
+        drop = _replaced(user, question) | _replaced(assistant, question)
+        for w in _WORD.findall(user):
+            stems = analyze(w)
+            if w in drop or not stems or stems[0] in seen:
+                continue
+            seen.add(stems[0])
+            extra.append(w)
+        for m in _NAME.finditer(assistant):
+            stems = analyze(m.group(0))
+            if m.group(0) not in drop and stems and not set(stems) <= seen:
+                seen.update(stems)
+                extra.append(m.group(0))
+    return f"{question} ({' '.join(dict.fromkeys(extra))})" if extra else question

@@ -8,18 +8,28 @@ How a sentence is scored against the question (parts in [0, 1], weights in `Weig
   ("Ces derniers...", "Cette PME...") also has the words of the sentence before;
 - semantic similarity: cosine between the question and the sentence (sentence vectors stored in the
   index; computed once and cached when the index has none);
-- question type: combien/montant -> a figure the question does not already contain (better: followed
-  by the counted noun), combien de temps -> a duration, quand -> a date, qui -> a person's name,
-  où -> a place, quelle entreprise/quels ports -> a name, pourquoi -> a causal phrase,
+- question type: combien/montant/"quel est le salaire, taux, prix..." -> a figure the question does not
+  already contain (better: followed by the counted noun), combien de temps -> a duration, quand -> a date,
+  qui -> a person's name, où -> a place, quelle entreprise/quels ports -> a name, pourquoi -> a causal phrase,
   "que signifie X" -> an expansion of X in brackets or after a colon;
 - retrieval prior: the passage's fused retrieval score relative to the best passage.
+A question word the corpus lacks is matched through the most frequent corpus stem sharing a long prefix
+with it ("préside" -> "président"), at half weight.
 Sentences are quoted verbatim (line breaks and bullets removed); short layout fragments (lines of a
 timeline, table cells) are merged with the lines that follow them and closed with a period; a sentence
-opening on an anaphor is preceded by the sentence it refers to.
+opening on an anaphor is preceded by the sentence it refers to when that one holds a question word this
+one lacks. Layout debris (table rows, capitalised headings glued to text, runs of nouns and figures
+without a verb: `is_debris`) is quoted only when it matches the question very well. The answer is the
+best sentence, plus the best one holding the asked type, plus further sentences only when they score
+close to the best AND cover question words the chosen ones miss: a short factual question gets one
+sentence, a list or a multi-part question several.
 
 Abstention is evidence-based (`refusal_reason`), never a prompt instruction: refuse when
 - a capitalised name of the question is absent from the whole corpus ("Windows", "Coupe du monde");
 - most of the question's IDF mass is words the corpus never uses ("recette de la flamiche");
+- most of its topic (the IDF mass without framing nouns such as "objectifs", "en matière de", "rôle",
+  "région") is words the corpus never uses, even through a close form ("les objectifs de la région en
+  matière d'hydrogène": the corpus never mentions hydrogen);
 - the best sentence's evidence (coverage and similarity, without the type bonus) is under
   `settings.abstain_threshold`;
 - a rare name of the question only appears in sentences that match the rest of it poorly (a map label
@@ -31,6 +41,7 @@ output for the trade-off between refusing unanswerable and answerable questions)
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import math
 import re
@@ -42,7 +53,7 @@ import numpy as np
 
 from .analysis import analyze, words
 from .schema import Citation, Passage
-from .sentences import Span, split_sentences
+from .sentences import split_sentences
 
 # --- question analysis --------------------------------------------------------------------------------
 
@@ -50,7 +61,16 @@ from .sentences import Span, split_sentences
 _FRAME = set(analyze(
     "signifie signifier sigle sigles acronyme désigne désignent désigner définit définir définition appelle "
     "appelle-t-on entend entendre recouvre recouvrir veut dire cité cités citée citées évoqué évoquée "
-    "mentionné mentionnée document lettre article selon"
+    "mentionné mentionnée document lettre article selon "
+    "trouve trouvent situe situent située situé"  # "où se trouve X": the place is asked, "trouve" is no evidence
+))
+# Nouns that frame what is asked about a topic ("les objectifs de la région en matière de X", "le rôle de la
+# région dans la filière X"): the corpus uses them everywhere, so they say nothing about whether it covers X.
+_GENERIC = set(analyze(
+    "objectif objectifs matière domaine rôle politique politiques action actions stratégie enjeu enjeux ambition "
+    "ambitions priorité priorités région régions régional régionale secteur filière place situation perspective "
+    "perspectives avenir propose quoi sujet thème question concernant "
+    "soutient soutenir soutien accompagne accompagner fait faire mène prévoit envisage"  # "que fait la région pour X"
 ))
 _ROMAN = re.compile(r"\b(?:I|II|III|IV|V|VI)\b")  # "phase I" vs "phase II": one-letter words are no stems
 _NUMBER = re.compile(r"\d+(?:[ .\u202f\u00a0]\d{3})*(?:,\d+)?")
@@ -76,8 +96,10 @@ _EXPANSION = r"(?:\s*[(\[:]\s*[A-Za-zÀ-ÿ]|\s*[(\[][^)\]]{6,}[)\]])"
 def question_type(question: str) -> str | None:
     """figure | duration | date | definition | why | entity | person | place | None, from the question's wording (French or English)."""
     q = " ".join(words(question))
-    if re.search(r"\b(combien|how (much|many)|quel(le)?s? (est |sont )?(le |la |les )?(montant|nombre|part|budget|somme|taux|"
-                 r"pourcentage|proportion|effectif|capacite|surface|cout|chiffre))\b", q):
+    # "quel est le salaire moyen" asks for a figure as "combien" does
+    if re.search(r"\b(combien|how (much|many)|quel(le)?s? (est |sont |etait |etaient |sera |seront )?(le |la |les |l )?"
+                 r"(montant|nombre|part|budget|somme|taux|pourcentage|proportion|effectif|capacite|surface|superficie|cout|"
+                 r"chiffre|salaire|remuneration|revenu|prix|tarif|valeur|population|volume|total)s?)\b", q):
         return "figure"
     if re.search(r"\b(combien de temps|how long|quelle duree|en combien de (mois|jours|semaines|annees))\b", q):
         return "duration"
@@ -139,8 +161,6 @@ def with_marker(sentence: str, n: int) -> str:
 
 
 _FINAL = re.compile(r"([.…]+)(\s?[»”\"')\]]*)$")
-# A sentence end the splitter can miss: a period, then a quotation opening the next sentence.
-_QUOTE_START = re.compile(r"(?<=[.!?…])\s+(?=[\"«“]\s*[A-ZÀ-Ý])")
 
 
 def _norm(text: str) -> str:
@@ -179,6 +199,7 @@ class Unit:
     text: str  # display text: whitespace collapsed, bullet removed
     terms: set[str] = field(default_factory=set)
     prose: bool = True  # a sentence, not a table cell or a map label (few function words)
+    debris: bool = False  # table rows, glued headings (`is_debris`): quoted only when they match very well
     prev: "Unit | None" = None  # the sentence before, when this one opens on an anaphor ("Cette PME...")
     context: set[str] = field(default_factory=set)  # terms of the sentence before (the topic often is there)
     score: float = 0.0
@@ -186,6 +207,31 @@ class Unit:
 
 
 _FINISHED = re.compile(r"[.!?…][»”\"')\]]*\s*$")
+_CAPS_RUN = re.compile(r"(?:\b[A-ZÀ-Ý][A-ZÀ-Ý'’-]+\b[\s,]+){2,}[A-ZÀ-Ý][A-ZÀ-Ý'’-]+\b")  # "FRANCAISE DE MECANIQUE"
+_LABELLED_FIGURE = re.compile(r"[^\W\d_]+\s*:\s*\d[\d  ,.]*\s*%?")
+_VERB = re.compile(r"\b(?:est|sont|a|ont|était|étaient|sera|seront|fut|peut|peuvent|doit|doivent|fait|font|va|vont|"
+                   r"permet|vise|reste|compte|prévoit|représente|emploie|concerne|devient|comprend|dispose|"
+                   r"[a-zà-ÿ]{3,}(?:ent|ait|aient|era|eront|ra|ront|é|ée|és|ées|er|ir|ant))\b")
+
+
+def is_debris(text: str) -> bool:
+    """Table or layout debris rather than a sentence: a heading in capitals glued to the text, a run of
+    nouns and figures with almost no function words and no verb, or mostly codes and numbers."""
+    ws = text.split()
+    if len(ws) < 6:
+        return False
+    if _CAPS_RUN.search(text):
+        return True
+    lw = words(text)
+    function = sum(w in _FUNCTION_WORDS for w in lw) / max(1, len(lw))
+    digits = sum(any(ch.isdigit() for ch in w) for w in ws) / len(ws)
+    if digits >= 0.35 and len(ws) >= 10:  # a short dated header ("Lettre d'information n°8 28 avril 2021") is no table
+        return True
+    if len(_LABELLED_FIGURE.findall(text)) >= 2:  # "moyenne régionale : 18,9 % moyenne France : 16,2 %"
+        return True
+    verb = _VERB.search(text.lower())
+    # a long run without any verb is a list of table cells, not a sentence
+    return not verb and (len(lw) >= 20 or (len(lw) >= 12 and function < 0.12))
 
 
 def display_text(raw: str) -> str:
@@ -199,14 +245,7 @@ def display_text(raw: str) -> str:
 
 def units_of(text: str, n: int) -> list[Unit]:
     """Candidate units of one passage text."""
-    spans = []
-    for s in split_sentences(text):
-        cut = s.start
-        for m in _QUOTE_START.finditer(text, s.start, s.end):
-            spans.append(Span(text[cut:m.start()], cut, m.start()))
-            cut = m.end()
-        spans.append(Span(text[cut:s.end], cut, s.end) if cut != s.start else s)
-    spans = [s for s in spans if sum(ch.isalpha() for ch in s.text) >= 3]
+    spans = [s for s in split_sentences(text) if sum(ch.isalpha() for ch in s.text) >= 3]
     out: list[Unit] = []
     i = 0
     while i < len(spans):
@@ -230,7 +269,7 @@ def units_of(text: str, n: int) -> list[Unit]:
             anaphoric = bool(_ANAPHORA.match(shown))
             context = out[-1].terms if out else set()
             out.append(Unit(n=n, start=start, end=end, text=shown, terms=unit_terms,
-                            prose=sum(w in _FUNCTION_WORDS for w in words(shown)) >= 3,
+                            prose=sum(w in _FUNCTION_WORDS for w in words(shown)) >= 3, debris=is_debris(shown),
                             prev=out[-1] if anaphoric and out and out[-1].end <= start else None,
                             context=context))
         i = j if end - start < MIN_UNIT_CHARS * 2 and j > i + 1 else i + 1
@@ -251,9 +290,15 @@ class Weights:
     name_threshold: float = 0.30  # a rare name of the question needs a sentence naming it with this evidence
     rare_name_df: int = 5  # names in more chunks than this are common words of the corpus
     out_of_vocabulary: float = 0.6  # refuse when this share of the question's IDF mass is unknown to the corpus
+    # ... or this share of its topic (the IDF mass left without the framing nouns): answerable paraphrases
+    # ("accumulateurs" for "batteries") stay under 0.6 on the question set, off-topic ones reach 0.6-1.0
+    topic_absent: float = 0.6
     context: float = 0.3  # a question term found only in the sentence before counts this much
     borrowed: float = 0.5  # weight of the terms a follow-up borrowed from the conversation
+    close_form: float = 0.5  # weight of a question word matched through a corpus word sharing its prefix
     keep_ratio: float = 0.6  # further sentences are kept when they score this share of the best one
+    completes: float = 0.1  # ... and cover this share of the question's IDF mass that the chosen ones miss
+    debris_evidence: float = 0.5  # a table row or glued heading is quoted only with this evidence (it then answers)
     max_chars: int = 700  # an answer stays short
 
 
@@ -324,6 +369,35 @@ class ExtractiveAnswerer:
                 df[t] = df.get(t, 0) + 1
         self.df = df
         self.n_chunks = max(1, len(chunks))
+        self.vocabulary = sorted(df)
+
+    def close_form(self, term: str) -> str | None:
+        """The term as the corpus has it: itself, else the most frequent corpus stem sharing a long prefix with
+        it (the stemmer leaves verb forms and some derivations apart: "préside"/"président",
+        "participent"/"participer", "capitaux"/"capital"), else None."""
+        if self.df.get(term, 0):
+            return term
+        if not term.isalpha() or len(term) < 4:
+            return None
+        base = re.sub(r"(?:ent|ons|ez|ait|aient)$", "", term) if len(term) >= 8 else term
+        prefix = base[:max(5, len(base) - 2)]  # "hydrogen" must not match "hydraulique" (shared "hydr")
+        i = bisect.bisect_left(self.vocabulary, prefix)
+        forms = []
+        while i < len(self.vocabulary) and self.vocabulary[i].startswith(prefix):
+            forms.append(self.vocabulary[i])
+            i += 1
+        return max(forms, key=lambda f: self.df[f]) if forms else None
+
+    def known(self, term: str) -> bool:
+        return self.close_form(term) is not None
+
+    def topic_absence(self, q: Question) -> tuple[float, list[str]]:
+        """(share of the question's topic IDF mass the corpus never uses, those terms). The topic is the
+        question's content words minus the generic framing nouns ("objectifs", "en matière de", "région")."""
+        topic = {t: w for t, w in q.terms.items() if t not in _GENERIC and not t.startswith("roman:")}
+        absent = [t for t in topic if not self.known(t)]
+        total = sum(topic.values())
+        return (sum(topic[t] for t in absent) / total if total else 0.0), absent
 
     def idf(self, term: str) -> float:
         return math.log(1 + self.n_chunks / (1 + self.df.get(term, 0)))
@@ -331,7 +405,14 @@ class ExtractiveAnswerer:
     def question(self, text: str) -> Question:
         own = terms(_own_part(text))
         # words a follow-up borrowed from the conversation count half: the new question's own words decide
-        qterms = {t: self.idf(t) * (1.0 if t in own else self.weights.borrowed) for t in terms(text) if t not in _FRAME}
+        qterms: dict[str, float] = {}
+        for t in terms(text):
+            if t in _FRAME:
+                continue
+            # "préside" is matched in "le président", at a discount: a shared prefix is weaker than a shared stem
+            form = self.close_form(t) or t
+            weight = self.idf(form) * (1.0 if t in own else self.weights.borrowed) * (1.0 if form == t else self.weights.close_form)
+            qterms[form] = max(qterms.get(form, 0.0), weight)
         names = {w for w in re.findall(r"\b[A-ZÀ-Ý][\w’'-]+", text)}
         return Question(text=text, terms=qterms, qtype=question_type(text), numbers=_numbers(text),
                         counted=_counted_noun(text), names=names, money=bool(_ASKS_MONEY.search(_own_part(text))))
@@ -440,8 +521,10 @@ class ExtractiveAnswerer:
         if self.unknown_names(own):
             return "unknown-name"  # "Occitanie", "Windows": the corpus never mentions them
         total = sum(q.terms.values())
-        if sum(w for t, w in q.terms.items() if self.df.get(t, 0) == 0) >= self.weights.out_of_vocabulary * total:
+        if sum(w for t, w in q.terms.items() if not self.known(t)) >= self.weights.out_of_vocabulary * total:
             return "out-of-vocabulary"  # most of what the question is about is absent from the corpus
+        if self.topic_absence(q)[0] >= self.weights.topic_absent:
+            return "topic-absent"  # "les objectifs de la région en matière d'hydrogène": never about hydrogen
         if max(u.evidence for u in ranked[:3]) < self.settings.abstain_threshold:  # the first answer sentences
             return "weak-evidence"
         for name in self.names_of(own):
@@ -453,7 +536,7 @@ class ExtractiveAnswerer:
             if support < self.weights.name_threshold:
                 return "name-unsupported"  # "la région Bretagne": only a map label names it, no sentence about it
         if q.qtype == "figure":
-            typed = [u.evidence for u in ranked if self._type_score(q, u) >= 0.6]
+            typed = [u.evidence for u in self.quotable(q, ranked) if self._type_score(q, u) >= 0.6]
             if not typed or max(typed) < self.weights.figure_threshold:
                 return "no-figure"  # a figure is asked and no well-matching sentence gives one
         return None
@@ -464,8 +547,18 @@ class ExtractiveAnswerer:
                 if m.start() > 0 and not question[:m.start()].rstrip().endswith(("?", ".", "(", "«"))
                 and analyze(m.group(0))]
 
+    def quotable(self, q: Question, ranked: list[Unit]) -> list[Unit]:
+        """The units that may be quoted: layout debris ("FRANCAISE DE MECANIQUE Lens 29.10Z ...") only when it
+        matches the question very well, or names a rare name the question asks about (a table row of the
+        largest plants naming "Béthune" does answer "quelle entreprise de Béthune")."""
+        rare = [set(analyze(n)) for n in self.names_of(_own_part(q.text))]
+        rare = [st for st in rare if st and max(self.df.get(t, 0) for t in st) <= self.weights.rare_name_df]
+        return [u for u in ranked if not u.debris or u.evidence >= self.weights.debris_evidence
+                or any(st <= u.terms for st in rare)]
+
     def choose(self, q: Question, ranked: list[Unit]) -> list[Unit]:
         """The units of the answer (best first); the best unit holding the asked type is always included."""
+        ranked = self.quotable(q, ranked)
         if not ranked:
             return []
         best = ranked[0]
@@ -476,6 +569,8 @@ class ExtractiveAnswerer:
             if typed is not None and typed.score >= best.score * 0.6 and not _overlaps(typed, best):
                 chosen.append(typed)
                 size += len(typed.text)
+        total = sum(q.terms.values()) or 1.0
+        covered = set().union(*(c.terms for c in chosen))
         for u in ranked[1:]:
             if u in chosen or any(_overlaps(u, c) for c in chosen):
                 continue
@@ -483,7 +578,13 @@ class ExtractiveAnswerer:
                 break
             if u.score < best.score * self.weights.keep_ratio or size + len(u.text) > self.weights.max_chars:
                 continue
+            # a further sentence must complete the answer (cover question words the chosen ones miss); one
+            # that only repeats what they match is filler, and a short factual question gets a short answer
+            new = sum(w for t, w in q.terms.items() if t in u.terms and t not in covered) / total
+            if new < self.weights.completes or (not u.prose and len(words(u.text)) < 8):  # "De nouveaux outils."
+                continue
             chosen.append(u)
+            covered |= u.terms
             size += len(u.text)
         return chosen
 
@@ -504,7 +605,10 @@ class ExtractiveAnswerer:
             # "Cette PME souhaitait relocaliser..." is quoted after the sentence saying which PME it is
             if u.prev is not None and u.prev in chosen and u.prev not in shown:
                 shown.append(u.prev)
-            elif u.prev is not None and not any(_overlaps(u.prev, c) for c in chosen + shown):
+            elif (u.prev is not None and not any(_overlaps(u.prev, c) for c in chosen + shown)
+                  and any(t in u.prev.terms for t in set(q.terms) - terms(u.text))):
+                # only when the sentence before says something asked that this one does not ("Nacon" for
+                # "Cette PME"): "Il s'agissait alors de l'usine ACC..." needs no long quote before it
                 shown.append(u.prev)
             shown.append(u)
         for u in shown:

@@ -34,6 +34,12 @@ class Embedder:
         from sentence_transformers import SentenceTransformer
 
         torch.set_num_threads(threads)
+        try:  # transformers draws a "Loading weights" bar on every load: noise in `rag ask` and the app's log
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_progress_bar()
+        except Exception:  # an older transformers without the switch: the bar is harmless
+            pass
         self._torch = torch
         self.threads = threads
         self.name = model

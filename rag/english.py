@@ -16,7 +16,7 @@ import re
 _ENGLISH_MARKERS = frozenset(
     "the what which when where who whom whose why how does did do is are was were should would will can "
     "could of and in on for with by from about this that these those there their its it to a an at as be has have had "
-    "into than take took get got".split()
+    "into than take took get got went been".split()
 )
 
 # Longest phrases first when matching; values are French words as the corpus writes them.
@@ -64,11 +64,14 @@ GLOSSARY: dict[str, str] = {
 _PHRASES = sorted(GLOSSARY, key=lambda p: -len(p))
 _PATTERN = re.compile(r"\b(" + "|".join(re.escape(p) for p in _PHRASES) + r")\b", re.IGNORECASE)
 _WORD = re.compile(r"[A-Za-z]+")
+_NAME_OR_WORD = re.compile(r"[A-Za-zÀ-ÿ]+(?:-[A-Za-zÀ-ÿ]+)*")
 
 
 def is_english(question: str) -> bool:
-    """True when at least a third of the words (and two or more) are English function words."""
-    ws = [w.lower() for w in _WORD.findall(question)]
+    """True when at least a third of the words (and two or more) are English function words. Names (a
+    capital inside the question: "Hauts-de-France", "Toyota") are language-neutral and not counted."""
+    ws = [m.group(0).lower() for m in _NAME_OR_WORD.finditer(question)
+          if m.start() == 0 or not m.group(0)[0].isupper()]
     hits = sum(w in _ENGLISH_MARKERS for w in ws)
     return hits >= 2 and hits * 3 >= len(ws)
 

@@ -222,6 +222,7 @@ def build_index(settings: Settings, *, quiet: bool = False) -> dict[str, Any]:
     import bm25s
     import faiss
 
+    logging.getLogger("bm25s").setLevel(logging.WARNING)  # bm25s sets its logger to DEBUG: keep build output readable
     from .analysis import analyze
     from .embeddings import get_embedder
 

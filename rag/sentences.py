@@ -2,8 +2,10 @@
 
 A sentence ends at . ! ? … (optionally followed by a closing quote or bracket) when what follows starts
 a new sentence (capital letter, digit, opening quote, bullet). Abbreviations ("M.", "n°", "art.",
-initials "J. F.") and numbers ("2.800", "18,9 %") never end a sentence. A line break inside a paragraph
-ends a sentence only when the line looks finished, because PDF text breaks lines mid-sentence.
+initials "J. F.") and numbers ("2.800", "18,9 %") never end a sentence. A straight quote glued to the
+final period closes the sentence, one after a space opens the next (`batterie". "J'ai`); a short «…»
+quotation of several sentences stays one sentence, so no quote keeps a stray « or ». A line break
+inside a paragraph ends a sentence only when the line looks finished (PDF text breaks lines mid-sentence).
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ _ABBREVIATIONS = frozenset(
     "m mm mme mmes mlle dr pr st ste etc cf ex art al av bd vol chap fig p pp no nos n° env min max "
     "hab km kg md mds mrd mrds md€ m€ k€ t tr trim sept oct nov déc janv févr fév avr juil ch dept dép".split()
 )
-_END = re.compile(r"[.!?…]+(?:\s?[»”\"')\]])*")
+# Closing marks glued to the end: » may follow a (narrow) space, as French typography wants; a straight
+# quote only counts when glued (`batterie". "J'ai` : the second " opens the next sentence).
+_END = re.compile(r"[.!?…]+(?:[”\"')\]]|\s?»)*")
 _NEXT_START = re.compile(r"\s+[«\"“(\[]?\s*[A-ZÀÂÄÇÉÈÊËÎÏÔÖÙÛÜŸŒ0-9•·–—-]")
 _BULLET = re.compile(r"^\s*[•·▪◦\-–—*]\s+")
 
@@ -40,14 +44,27 @@ def _is_abbreviation(text: str, dot: int) -> bool:
     return word.lower() in _ABBREVIATIONS
 
 
+_QUOTATION = re.compile(r"«[^«»]*»|“[^“”]*”")
+MAX_QUOTATION_CHARS = 400  # a longer quotation is cut into its sentences (an answer quotes a few lines at most)
+
+
+def _quotations(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Spans of the «…» / “…” quotations of text[start:end] short enough to stay in one sentence:
+    « A. B », dit-il. cut after "A." would leave a stray « on one side and a stray » on the other."""
+    return [(m.start(), m.end()) for m in _QUOTATION.finditer(text, start, end) if m.end() - m.start() <= MAX_QUOTATION_CHARS]
+
+
 def _spans_in_line(text: str, start: int, end: int) -> list[tuple[int, int]]:
     """Sentence boundaries inside text[start:end] (a single paragraph line block)."""
     out = []
     cur = start
+    quotes = _quotations(text, start, end)
     for m in _END.finditer(text, start, end):
         stop = m.end()
         if stop >= end:
             break
+        if any(a < stop < b for a, b in quotes):
+            continue
         if text[m.start()] == "." and m.end() - m.start() == 1 and _is_abbreviation(text, m.start()):
             continue
         if text[m.start()] == "." and m.start() > 0 and text[m.start() - 1].isdigit() and stop < end and text[stop].isdigit():

@@ -43,7 +43,9 @@ def main() -> int:
         q_, ranked = assistant.extractive.score(a.standalone_question, a.passages)
         reason = assistant.extractive.refusal_reason(q_, ranked, a.passages)
         rec = {**q, "answer": a.answer, "abstained": a.abstained}
+        topic_share, topic_absent = assistant.extractive.topic_absence(q_)
         rows.append({"id": q["id"], "answerable": q["answerable"], "category": q["category"],
+                     "topic_absent_share": topic_share, "topic_absent": topic_absent,
                      "evidence": max((u.evidence for u in ranked[:3]), default=0.0), "forced": a.abstained, "reason": reason,
                      "question": q["question"],
                      "fact_recall": fact_recall(rec) if q["answerable"] and q.get("facts") else None})
@@ -60,6 +62,13 @@ def main() -> int:
         scored = [r for r in answerable if r["fact_recall"] is not None]
         fr = sum(0.0 if refused(r) else r["fact_recall"] for r in scored) / max(1, len(scored))
         print(f"{t:9.2f}  {recall:17.3f}  {false:16.3f}  {fr:11.3f}")
+    # The topic-absence rule (Weights.topic_absent): share of the question's topic IDF mass (framing nouns
+    # left out) that the corpus never uses, even through a close form; paraphrases must stay under it.
+    print("\ntopic_absent  answerable_at_or_above  unanswerable_at_or_above")
+    for i in range(3, 11):
+        t = i / 10
+        print(f"{t:12.1f}  {sum(r['topic_absent_share'] >= t for r in answerable):22d}  "
+              f"{sum(r['topic_absent_share'] >= t for r in unanswerable):24d}")
     t = load_settings().abstain_threshold
     print(f"\nAt the configured threshold {t}: refusals, and why (A = answerable, U = unanswerable)")
     for r in rows:

@@ -5,11 +5,12 @@ import time
 
 import pytest
 
-from rag.answer import display_text, question_type, units_of, with_marker
+from rag.answer import display_text, is_debris, question_type, units_of, with_marker
 from rag.chain import REFUSAL, Assistant
 from rag.english import is_english, to_french_query
 from rag.followup import standalone_question
 from rag.metrics import answer_sentences
+from rag.sentences import split_sentences
 
 PHASE_II = "Combien de territoires se sont engagés dans la phase II de Territoires d'industrie ?"
 
@@ -68,6 +69,54 @@ def test_questions_the_documents_do_not_answer_are_refused(assistant, question):
     a = assistant.ask(question)
     assert a.abstained and a.answer == REFUSAL and not a.citations
     assert a.passages, "the passages searched are still returned, for transparency"
+
+
+@pytest.mark.parametrize("question", [
+    "Quel est le rôle de la région dans la filière photovoltaïque ?",  # "photovoltaïque": never in the corpus
+    "Que fait la région pour développer le tourisme ?",  # only framing words ("région") are in the corpus
+    "Comment la région soutient-elle la filière hydrogène ?",
+])
+def test_question_whose_topic_the_corpus_never_mentions_is_refused(assistant, question):
+    a = assistant.ask(question)
+    assert a.abstained and a.answer == REFUSAL and not a.citations
+
+
+@pytest.mark.parametrize("question, expected", [
+    # words absent from the corpus ("accumulateurs", "citadines") around present ones: a paraphrase, answered
+    ("Quelle société produira les accumulateurs des citadines R4 et R5 du constructeur au losange ?", "AESC"),
+    # "participent" is a verb form the corpus does not use, "participer" it does
+    ("Combien de territoires des Hauts-de-France participent à la phase II de Territoires d'industrie ?", "18"),
+])
+def test_paraphrased_question_is_still_answered(assistant, question, expected):
+    a = assistant.ask(question)
+    _check_grounded(a)
+    assert expected in a.answer
+
+
+def test_table_debris_is_not_quoted_as_an_answer(assistant):
+    # "quel est le salaire moyen" asks for a figure; the corpus gives none, only table rows about the sector
+    a = assistant.ask("Quel est le salaire moyen des ouvriers dans l'industrie automobile ?")
+    for sentence, _ in answer_sentences(a.answer):
+        assert not is_debris(sentence), sentence
+    assert "29.10Z" not in a.answer and "moyenne France" not in a.answer
+
+
+def test_a_table_row_that_answers_is_still_quoted(assistant):
+    a = assistant.ask("Dans quelle ville se trouve l'usine Toyota Motor Manufacturing France ?")
+    assert not a.abstained and a.citations
+    assert "Valenciennes" in a.citations[0].quote
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("Qui préside la région Hauts-de-France ?", "Xavier Bertrand"),  # "préside" matched in "président"
+    ("Quand l'usine ACC a-t-elle été inaugurée ?", "mai 2023"),  # without the long quote before "Il s'agissait..."
+])
+def test_short_factual_question_gets_a_short_answer(assistant, question, expected):
+    a = assistant.ask(question)
+    _check_grounded(a)
+    sentences = answer_sentences(a.answer)
+    assert len(sentences) == 1, a.answer  # no filler sentence after the one that answers
+    assert expected in a.answer
 
 
 def test_follow_up_replaces_the_previous_value(assistant):
@@ -165,3 +214,30 @@ def test_english_detection_and_glossary():
     assert not is_english("Quand le datacenter près de Valenciennes doit-il ouvrir ?")
     q = to_french_query("When should the data centre near Valenciennes start operating?")
     assert "quand" in q and "datacenter" in q and "Valenciennes" in q
+
+
+def test_debris_detection():
+    assert is_debris("FRANCAISE DE MECANIQUE Lens 29.10Z Construction de véhicules automobiles 1 000 à 1 999 salariés "
+                     "LES FACTEURS DE CHANGEMENT.")
+    assert is_debris("fabrication de machines et d'équipements fabrication de matériels de transport "
+                     "moyenne régionale : 18,9 % moyenne France : 16,2 %.")
+    assert not is_debris("Ces trois gigafactories représentent 2.800 emplois, détaille Xavier Bertrand.")
+    assert not is_debris("Le président de la région Hauts-de-France Xavier Bertrand déroule son discours devant une "
+                         "vingtaine d'entrepreneurs locaux réunis sur le campus du Medef.")
+
+
+@pytest.mark.parametrize("text, expected", [
+    # a straight quote opening the next sentence is not swallowed by the end of the previous one
+    ('donnant naissance à une "vallée de la batterie". "J\'ai décidé d\'investir", dit-il.',
+     ['donnant naissance à une "vallée de la batterie".', '"J\'ai décidé d\'investir", dit-il.']),
+    # a French closing quote after a narrow space stays with its sentence
+    ("il y a une place à prendre.\u202f» Le président parle.", ["il y a une place à prendre.\u202f»", "Le président parle."]),
+    # a short quotation of two sentences stays whole: no stray « on one side and » on the other
+    ("« Les Hauts-de-France sont dynamiques. Ici, l'industrie mobilise », se réjouit-il. Il part.",
+     ["« Les Hauts-de-France sont dynamiques. Ici, l'industrie mobilise », se réjouit-il.", "Il part."]),
+    ("M. Dupont a payé 2.800 euros. Puis il est parti.", ["M. Dupont a payé 2.800 euros.", "Puis il est parti."]),
+])
+def test_sentence_splitter(text, expected):
+    spans = split_sentences(text)
+    assert [s.text for s in spans] == expected
+    assert all(text[s.start:s.end] == s.text for s in spans)

@@ -42,7 +42,6 @@ output for the trade-off between refusing unanswerable and answerable questions)
 from __future__ import annotations
 
 import bisect
-import hashlib
 import math
 import re
 import threading
@@ -54,6 +53,7 @@ import numpy as np
 from .analysis import analyze, words
 from .schema import Citation, Passage
 from .sentences import split_sentences
+from .textnorm import numbers_in
 
 # --- question analysis --------------------------------------------------------------------------------
 
@@ -73,7 +73,6 @@ _GENERIC = set(analyze(
     "soutient soutenir soutien accompagne accompagner fait faire mène prévoit envisage"  # "que fait la région pour X"
 ))
 _ROMAN = re.compile(r"\b(?:I|II|III|IV|V|VI)\b")  # "phase I" vs "phase II": one-letter words are no stems
-_NUMBER = re.compile(r"\d+(?:[ .\u202f\u00a0]\d{3})*(?:,\d+)?")
 _YEAR = re.compile(r"^(?:19|20)\d\d$")
 _MONTHS = ("janvier février mars avril mai juin juillet août septembre octobre novembre décembre "
            "printemps été automne hiver").split()
@@ -118,10 +117,6 @@ def question_type(question: str) -> str | None:
     if re.search(r"^(et )?ou\b|\bwhere\b|\bdans quelle (ville|commune|region|departement)\b|\ben quel lieu\b", q):
         return "place"
     return None
-
-
-def _numbers(text: str) -> set[str]:
-    return {re.sub(r"[ .\u202f\u00a0]", "", m.group(0)) for m in _NUMBER.finditer(text)}
 
 
 def _counted_noun(question: str) -> str | None:
@@ -326,31 +321,6 @@ class QueryCachingEmbedder:
         return getattr(self.embedder, name)  # encode, dimension, count_tokens... unchanged
 
 
-class SentenceVectors:
-    """Embeddings of sentences by text hash, computed once per process (the corpus is small)."""
-
-    def __init__(self, embedder):
-        self.embedder = embedder
-        self._vectors: dict[str, np.ndarray] = {}
-        self._lock = threading.Lock()
-
-    @staticmethod
-    def _key(text: str) -> str:
-        return hashlib.sha1(text.encode("utf-8")).hexdigest()
-
-    def get(self, texts: list[str]) -> np.ndarray:
-        keys = [self._key(t) for t in texts]
-        missing = list(dict.fromkeys(t for t, k in zip(texts, keys) if k not in self._vectors))
-        if missing:
-            vecs = self.embedder.encode(missing)
-            with self._lock:
-                for t, v in zip(missing, vecs):
-                    self._vectors[self._key(t)] = v
-        if not texts:
-            return np.zeros((0, getattr(self.embedder, "dimension", 384)), dtype=np.float32)
-        return np.stack([self._vectors[k] for k in keys])
-
-
 class ExtractiveAnswerer:
     """Scores the sentences of retrieved passages and composes a short cited answer."""
 
@@ -359,9 +329,7 @@ class ExtractiveAnswerer:
         self.embedder = embedder
         self.settings = settings
         self.weights = weights or Weights()
-        self.vectors = SentenceVectors(embedder)
         chunks = index.chunks
-        self.rows = {c.chunk_id: i for i, c in enumerate(chunks)}
         # Document frequencies over the indexed chunks: IDF weights and "is this word in the corpus at all".
         df: dict[str, int] = {}
         for c in chunks:
@@ -414,7 +382,7 @@ class ExtractiveAnswerer:
             weight = self.idf(form) * (1.0 if t in own else self.weights.borrowed) * (1.0 if form == t else self.weights.close_form)
             qterms[form] = max(qterms.get(form, 0.0), weight)
         names = {w for w in re.findall(r"\b[A-ZÀ-Ý][\w’'-]+", text)}
-        return Question(text=text, terms=qterms, qtype=question_type(text), numbers=_numbers(text),
+        return Question(text=text, terms=qterms, qtype=question_type(text), numbers=numbers_in(text),
                         counted=_counted_noun(text), names=names, money=bool(_ASKS_MONEY.search(_own_part(text))))
 
     def unknown_names(self, question: str) -> list[str]:
@@ -427,7 +395,7 @@ class ExtractiveAnswerer:
     def _type_score(self, q: Question, unit: Unit) -> float:
         text = unit.text
         if q.qtype == "figure":
-            new = {n for n in _numbers(text) - q.numbers if not _YEAR.match(n)}
+            new = {n for n in numbers_in(text) - q.numbers if not _YEAR.match(n)}
             if q.money:
                 # "quel montant", "combien a-t-elle investi": a sum of money, not any figure
                 return 1.0 if _MONEY.search(text) else 0.2 if new else 0.0
@@ -459,31 +427,23 @@ class ExtractiveAnswerer:
         return 0.0
 
     def stored_vectors(self, passage: Passage):
-        """The passage's (sentence spans, sentence vectors) stored in the index, or None."""
-        row = self.rows.get(passage.chunk_id)
-        if row is None or not hasattr(self.index, "sentence_vectors"):
-            return None
+        """The passage's (sentence spans, sentence vectors) stored in the index, or None when it has no sentence."""
+        row = self.index.row_of(passage.chunk_id)
         spans, vecs = self.index.sentence_spans(row), self.index.sentence_vectors(row)
         return (spans, vecs) if len(spans) == len(vecs) and len(vecs) else None
 
     def _unit_vectors(self, units: list[Unit], passages: list[Passage]) -> np.ndarray:
-        """Unit embeddings: from the sentence vectors stored in the index when it has them (no model call at
-        question time; a unit of several sentences gets their normalised mean), else computed once and cached."""
-        out = np.zeros((len(units), 0), dtype=np.float32)
-        stored = {n: v for n, p in enumerate(passages, start=1) if (v := self.stored_vectors(p)) is not None}
-        missing = [i for i, u in enumerate(units) if u.n not in stored]
-        computed = dict(zip(missing, self.vectors.get([units[i].text for i in missing]))) if missing else {}
+        """Unit embeddings from the sentence vectors stored in the index (no model call at question time);
+        a unit of several sentences gets their normalised mean."""
+        stored = {n: self.stored_vectors(p) for n, p in enumerate(passages, start=1)}
         rows = []
-        for i, u in enumerate(units):
-            if u.n in stored:
-                spans, vecs = stored[u.n]
-                idx = [k for k, (a, b) in enumerate(spans) if a < u.end and b > u.start]
-                v = vecs[idx].mean(axis=0) if idx else np.zeros(vecs.shape[1], dtype=np.float32)
-                norm = float(np.linalg.norm(v))
-                rows.append(v / norm if norm else v)
-            else:
-                rows.append(computed[i])
-        return np.stack(rows).astype(np.float32) if rows else out
+        for u in units:
+            spans, vecs = stored[u.n]  # a passage has units only when it has sentences
+            idx = [k for k, (a, b) in enumerate(spans) if a < u.end and b > u.start]
+            v = vecs[idx].mean(axis=0) if idx else np.zeros(vecs.shape[1], dtype=np.float32)
+            norm = float(np.linalg.norm(v))
+            rows.append(v / norm if norm else v)
+        return np.stack(rows).astype(np.float32) if rows else np.zeros((0, 0), dtype=np.float32)
 
     def score(self, standalone: str, passages: list[Passage]) -> tuple[Question, list[Unit]]:
         """All candidate units of `passages`, best first, with their score and evidence."""

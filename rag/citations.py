@@ -17,9 +17,9 @@ import numpy as np
 from .analysis import analyze
 from .schema import Citation, Passage
 from .sentences import Span, split_sentences
+from .textnorm import numbers_in
 
 _MARKER = re.compile(r"\s*\[(\d+)\]")
-_NUMBER = re.compile(r"\d+(?:[ .\u202f\u00a0]\d{3})*(?:,\d+)?")
 # A claim is supported when this share of its content stems is in the quote (numbers must all be there),
 # or when the quote is this close in embedding space.
 MIN_OVERLAP = 0.5
@@ -36,31 +36,20 @@ class Verification:
     dropped_sentences: list[str] = field(default_factory=list)
 
 
-def _numbers(text: str) -> set[str]:
-    return {re.sub(r"[ .\u202f\u00a0]", "", m.group(0)) for m in _NUMBER.finditer(text)}
-
-
 def split_claims(answer: str) -> list[tuple[str, list[int]]]:
     """The answer as (sentence without markers, cited numbers); a marker after the period belongs before it."""
     out: list[tuple[str, list[int]]] = []
     pos = 0
-    for m in re.finditer(r"(?<=[.!?…])(?:\s*\[\d+\])*(?=\s|$)|(?:\[\d+\])(?=\s+[A-ZÀ-Ý«])", answer):
-        chunk = answer[pos:m.end()]
-        pos = m.end()
+    ends = [m.end() for m in re.finditer(r"(?<=[.!?…])(?:\s*\[\d+\])*(?=\s|$)|(?:\[\d+\])(?=\s+[A-ZÀ-Ý«])", answer)]
+    for end in ends + [len(answer)]:  # the text after the last sentence end is a claim too
+        chunk = answer[pos:end]
+        pos = end
         nums = [int(n) for n in _MARKER.findall(chunk)]
         text = _MARKER.sub("", chunk).strip()
         if text:
             out.append((text, nums))
         elif out:
-            out[-1][1].extend(nums)
-    rest = answer[pos:]
-    if rest.strip():
-        nums = [int(n) for n in _MARKER.findall(rest)]
-        text = _MARKER.sub("", rest).strip()
-        if text:
-            out.append((text, nums))
-        elif out:
-            out[-1][1].extend(nums)
+            out[-1][1].extend(nums)  # markers alone after a sentence belong to it
     return out
 
 
@@ -80,14 +69,14 @@ def support(claim: str, passage_text: str, embedder=None, claim_vec=None, stored
     if not spans:
         return 0.0, None
     stems = set(analyze(claim))
-    nums = _numbers(claim)
+    nums = numbers_in(claim)
     cos = np.zeros(len(spans), dtype=np.float32)
     if embedder is not None and vecs is not None:
         cv = claim_vec if claim_vec is not None else embedder.encode([claim])[0]
         cos = vecs @ cv
     best, best_span = 0.0, None
     for span, c in zip(spans, cos):
-        if nums and not nums <= _numbers(span.text):
+        if nums and not nums <= numbers_in(span.text):
             continue  # a figure that is not in the quote is not supported by it
         overlap = len(stems & set(analyze(span.text))) / len(stems) if stems else 0.0
         ok = overlap >= MIN_OVERLAP or float(c) >= MIN_COSINE

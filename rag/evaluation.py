@@ -111,43 +111,18 @@ def _record(question: dict[str, Any]) -> dict[str, Any]:
     return rec
 
 
-class _QueryCache:
-    """The assistant's embedder, remembering query vectors: the top-10 ranking and the comparison
-    search the same queries several times, and one query embedding costs tens of milliseconds."""
-
-    def __init__(self, embedder: Any):
-        self._embedder = embedder
-        self._vectors: dict[str, Any] = {}
-
-    def encode_query(self, text: str):
-        if text not in self._vectors:
-            self._vectors[text] = self._embedder.encode_query(text)
-        return self._vectors[text]
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._embedder, name)
-
-
-def _eval_retriever(assistant: Any, cache: _QueryCache | None = None) -> Any:
-    """A retriever over the assistant's loaded index and settings, with query vectors cached (no rebuild)."""
-    from .retrieval import Retriever
-
-    base = assistant.retriever
-    return Retriever(base.index, base.settings, embedder=cache or _QueryCache(base.embedder))
-
-
 def _ask(assistant: Any, question: str, history: list[tuple[str, str]] | None, *, mode: str | None,
-         answerer: str | None, retriever: Any) -> dict[str, Any]:
+         answerer: str | None) -> dict[str, Any]:
     """The `rag ask --json` output for one question, plus `retrieved` (top 10 of the same query)."""
     answer = assistant.ask(question, history, mode=mode, answerer=answerer)
     out = answer.to_json()
     query = answer.standalone_question or question
-    out["retrieved"] = _slim([p.to_json() for p in (retriever or assistant.retriever).search(query, k=RETRIEVED_K, mode=mode)])
+    # the assistant's embedder keeps recent query vectors, so this ranking costs no second model call
+    out["retrieved"] = _slim([p.to_json() for p in assistant.retriever.search(query, k=RETRIEVED_K, mode=mode)])
     return out
 
 
-def run_question(assistant: Any, question: dict[str, Any], *, mode: str | None, answerer: str | None,
-                 retriever: Any = None) -> dict[str, Any]:
+def run_question(assistant: Any, question: dict[str, Any], *, mode: str | None, answerer: str | None) -> dict[str, Any]:
     """One question through `Assistant.ask`; a question that raises gives a record with `error`.
 
     A follow-up with a `standalone` version is also asked that version with no history, stored under
@@ -156,13 +131,13 @@ def run_question(assistant: Any, question: dict[str, Any], *, mode: str | None, 
     rec = _record(question)
     history = [tuple(turn) for turn in question.get("history") or []] or None
     try:
-        rec.update(_ask(assistant, question["question"], history, mode=mode, answerer=answerer, retriever=retriever))
+        rec.update(_ask(assistant, question["question"], history, mode=mode, answerer=answerer))
     except Exception as exc:  # one bad question must not stop the run; the record says what happened
         rec.update({"answer": "", "abstained": False, "citations": [], "passages": [], "timings_ms": {},
                     "error": f"{type(exc).__name__}: {exc}"})
     if question.get("standalone") and history:
         try:
-            run = _ask(assistant, question["standalone"], None, mode=mode, answerer=answerer, retriever=retriever)
+            run = _ask(assistant, question["standalone"], None, mode=mode, answerer=answerer)
             rec["standalone_run"] = {k: run.get(k) for k in ("question", "answer", "abstained", "citations", "retrieved", "timings_ms")}
         except Exception as exc:
             rec["standalone_run"] = {"question": question["standalone"], "answer": "", "abstained": False,
@@ -170,8 +145,8 @@ def run_question(assistant: Any, question: dict[str, Any], *, mode: str | None, 
     return rec
 
 
-def run_comparison(assistant: Any, settings: Settings, records: list[dict[str, Any]], *, progress: bool = True,
-                   retriever: Any = None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def run_comparison(assistant: Any, settings: Settings, records: list[dict[str, Any]], *,
+                   progress: bool = True) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Retrieval metrics of dense / bm25 / hybrid and the naive baseline on the same (standalone) queries.
 
     Reuses the loaded index and embedder: only the baseline's ~100 chunks are embedded.
@@ -179,7 +154,7 @@ def run_comparison(assistant: Any, settings: Settings, records: list[dict[str, A
     from .baseline import NAME, NaiveBaseline
     from .retrieval import MODES
 
-    retriever = retriever or _eval_retriever(assistant)
+    retriever = assistant.retriever
     t0 = time.perf_counter()
     baseline = NaiveBaseline(settings, retriever.embedder)
     build_s = time.perf_counter() - t0
@@ -231,24 +206,14 @@ def run_evaluation(questions_path: str | Path, out_dir: str | Path, settings: Se
         from .chain import Assistant
 
         assistant = Assistant(settings)
-    # The assistant and the top-10 ranking share one query-vector cache, so the ranking does not embed
-    # each query a second time (tens of ms per question on 2 busy cores). Restored afterwards.
-    original_embedder = assistant.retriever.embedder
-    cache = _QueryCache(original_embedder)
-    retriever = _eval_retriever(assistant, cache)
-    assistant.retriever.embedder = cache
-    try:
-        records = [run_question(assistant, q, mode=mode, answerer=answerer, retriever=retriever)
-                   for q in _progress(questions, progress, "eval")]
-    finally:
-        assistant.retriever.embedder = original_embedder
+    records = [run_question(assistant, q, mode=mode, answerer=answerer) for q in _progress(questions, progress, "eval")]
     metrics = compute_metrics(records)
     paths = {"results": out / "results.jsonl", "metrics": out / "metrics.json"}
     _write_jsonl(paths["results"], records)
     paths["metrics"].write_text(json.dumps(metrics, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     comparison = None
     if compare:
-        comparison, rows = run_comparison(assistant, settings, records, progress=progress, retriever=retriever)
+        comparison, rows = run_comparison(assistant, settings, records, progress=progress)
         paths["compare"] = out / "compare.json"
         paths["compare_results"] = out / "compare_results.jsonl"
         paths["compare"].write_text(json.dumps(comparison, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")

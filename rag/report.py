@@ -68,45 +68,36 @@ def _plt():
     return plt
 
 
-def chart_categories(metrics: dict[str, Any], path: Path) -> Path:
-    """Grouped bars: accuracy, fact recall and hit@5 per question category."""
+def _grouped_bars(path: Path, groups: list[str], series: dict[str, list[float]], title: str, width_in: float) -> Path:
+    """One bar per (group, series), series side by side around each group's tick; scores in 0..1."""
     plt = _plt()
-    cats = _categories(metrics)
-    keys = (("answer.accuracy", "accuracy"), ("answer.fact_recall", "fact recall"), ("retrieval.hit@5", "hit@5"))
-    fig, ax = plt.subplots(figsize=(max(6, 1.1 * len(cats) + 2), 4))
-    width = 0.8 / len(keys)
-    for j, (key, label) in enumerate(keys):
-        vals = [metrics.get(f"category.{c}.{key}") or 0.0 for c in cats]
-        ax.bar([i + j * width for i in range(len(cats))], vals, width, label=label)
-    ax.set_xticks([i + width for i in range(len(cats))], cats, rotation=30, ha="right")
+    fig, ax = plt.subplots(figsize=(width_in, 4))
+    width = 0.8 / len(series)
+    for j, (label, vals) in enumerate(series.items()):
+        ax.bar([i + j * width for i in range(len(groups))], vals, width, label=label)
+    ax.set_xticks([i + (len(series) - 1) / 2 * width for i in range(len(groups))], groups, rotation=30, ha="right")
     ax.set_ylim(0, 1.2)  # headroom for the legend above the bars
-    ax.set_title("Scores per question category")
+    ax.set_title(title)
     ax.legend(loc="upper center", ncol=4, fontsize=8, frameon=False)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return path
+
+
+def chart_categories(metrics: dict[str, Any], path: Path) -> Path:
+    """Grouped bars: accuracy, fact recall and hit@5 per question category."""
+    cats = _categories(metrics)
+    keys = (("answer.accuracy", "accuracy"), ("answer.fact_recall", "fact recall"), ("retrieval.hit@5", "hit@5"))
+    series = {label: [metrics.get(f"category.{c}.{key}") or 0.0 for c in cats] for key, label in keys}
+    return _grouped_bars(path, cats, series, "Scores per question category", max(6, 1.1 * len(cats) + 2))
 
 
 def chart_compare(compare: dict[str, Any], path: Path) -> Path:
     """Grouped bars: hit@1, hit@5, MRR and nDCG@10 per retrieval system."""
-    plt = _plt()
     names = list(compare["systems"])
-    keys = ("hit@1", "hit@5", "mrr", "ndcg@10")
-    fig, ax = plt.subplots(figsize=(8, 4))
-    width = 0.8 / len(keys)
-    for j, key in enumerate(keys):
-        vals = [compare["systems"][n].get(key) or 0.0 for n in names]
-        ax.bar([i + j * width for i in range(len(names))], vals, width, label=key)
-    short = [n.split(" (")[0] for n in names]
-    ax.set_xticks([i + 1.5 * width for i in range(len(names))], short)
-    ax.set_ylim(0, 1.2)  # headroom for the legend above the bars
-    ax.set_title("Retrieval: what each part buys")
-    ax.legend(loc="upper center", ncol=4, fontsize=8, frameon=False)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    series = {key: [compare["systems"][n].get(key) or 0.0 for n in names] for key in ("hit@1", "hit@5", "mrr", "ndcg@10")}
+    return _grouped_bars(path, [n.split(" (")[0] for n in names], series, "Retrieval: what each part buys", 8)
 
 
 def chart_latency(metrics: dict[str, Any], path: Path) -> Path:
@@ -140,20 +131,10 @@ def target_status(key: str, value: Any) -> tuple[str, str]:
 
 def chart_followups(metrics: dict[str, Any], path: Path) -> Path:
     """Pairs of bars: follow-ups as asked vs the same questions written self-contained."""
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(6, 3.5))
-    xs = range(len(FOLLOWUP_COLUMNS))
-    for j, (prefix, label) in enumerate((("followup.", "follow-up (with history)"), ("followup.standalone.", "standalone version"))):
-        vals = [metrics.get(f"{prefix}{k}") or 0.0 for k, _ in FOLLOWUP_COLUMNS]
-        ax.bar([x + (j - 0.5) * 0.4 for x in xs], vals, 0.4, label=label)
-    ax.set_xticks(list(xs), [label for _, label in FOLLOWUP_COLUMNS])
-    ax.set_ylim(0, 1.2)  # headroom for the legend above the bars
-    ax.set_title(f"Follow-ups vs their standalone versions ({metrics.get('followup.n')} pairs)")
-    ax.legend(loc="upper center", ncol=2, fontsize=8, frameon=False)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    series = {label: [metrics.get(f"{prefix}{k}") or 0.0 for k, _ in FOLLOWUP_COLUMNS]
+              for prefix, label in (("followup.", "follow-up (with history)"), ("followup.standalone.", "standalone version"))}
+    title = f"Follow-ups vs their standalone versions ({metrics.get('followup.n')} pairs)"
+    return _grouped_bars(path, [label for _, label in FOLLOWUP_COLUMNS], series, title, 6)
 
 
 def _followup_lines(metrics: dict[str, Any], records: list[dict[str, Any]], chart: Path) -> list[str]:

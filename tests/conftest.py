@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import socket
 from pathlib import Path
 
 import pytest
@@ -66,3 +68,24 @@ def corpus_copy(tmp_path) -> Path:
     dest = tmp_path / "corpus"
     shutil.copytree(CORPUS, dest)
     return dest
+
+
+def free_port() -> int:
+    """A TCP port of 127.0.0.1 nobody listens on (for live servers started by tests)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def launched_app(settings: Settings, index):
+    """The real Gradio app over `index`, served on a free local port; yields the Blocks, closed afterwards."""
+    import app as webapp
+    from rag.chain import Assistant
+
+    demo = webapp.build_app(Assistant(settings, index=index), settings)
+    demo.launch(prevent_thread_lock=True, quiet=True, **webapp.launch_kwargs(settings, port=free_port()))
+    try:
+        yield demo
+    finally:
+        demo.close()

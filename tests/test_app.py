@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import socket
 import threading
 import time
 import urllib.error
@@ -21,18 +20,14 @@ from rag import ui_render as R
 from rag.schema import Answer, Citation
 from rag.sentences import split_sentences
 
+from .conftest import free_port, launched_app
+
 QUESTION = "Combien de territoires se sont engagés dans la phase II de « Territoires d'industrie » ?"
 ALETHEIA = "aletheia-2024-territoires-industrie"
 REGION = "region-hdf-2025-assises-defense"
 TASK_FORCE = "Combien d'euros la task-force régionale pour la défense doit-elle mobiliser ?"
 SOURCES = R.SOURCES_TITLE
 OUT_OF_SCOPE = "Quelle est la recette de la tarte Tatin aux pommes caramélisées ?"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def citation_for(passage, words: str, n: int = 1) -> Citation:
@@ -143,15 +138,8 @@ def app_settings(index_settings, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def live_app(app_settings, index):
-    import app as webapp
-    from rag.chain import Assistant
-
-    demo = webapp.build_app(Assistant(app_settings, index=index), app_settings)
-    demo.launch(prevent_thread_lock=True, quiet=True, **webapp.launch_kwargs(app_settings, port=free_port()))
-    try:
+    with launched_app(app_settings, index) as demo:
         yield demo
-    finally:
-        demo.close()
 
 
 def new_client(demo):

@@ -10,10 +10,11 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 from pathlib import Path
 
 import pytest
+
+from .conftest import launched_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -32,12 +33,6 @@ if not CHROMIUM.exists():
                 "chromium) to run the browser test", allow_module_level=True)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def browser_settings(index_settings, tmp_path_factory):
     return index_settings.model_copy(update={"feedback_dir": tmp_path_factory.mktemp("feedback-browser")})
@@ -45,15 +40,8 @@ def browser_settings(index_settings, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def app_url(browser_settings, index):
-    import app as webapp
-    from rag.chain import Assistant
-
-    demo = webapp.build_app(Assistant(browser_settings, index=index), browser_settings)
-    demo.launch(prevent_thread_lock=True, quiet=True, **webapp.launch_kwargs(browser_settings, port=free_port()))
-    try:
+    with launched_app(browser_settings, index) as demo:
         yield demo.local_url
-    finally:
-        demo.close()
 
 
 @pytest.fixture()

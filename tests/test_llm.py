@@ -1,7 +1,6 @@
 """LLM path against a real OpenAI-compatible HTTP server on 127.0.0.1 (streaming SSE), with verification."""
 
 import json
-import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -10,6 +9,8 @@ import pytest
 
 from rag.chain import Assistant
 from rag.prompts import REFUSAL
+
+from .conftest import free_port
 
 
 class _Server:
@@ -115,10 +116,7 @@ def test_question_without_evidence_is_refused_before_asking_the_model(assistant,
 
 
 def test_server_down_falls_back_to_extractive_with_a_notice(index, index_settings):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]  # closed again: nothing listens there
-    settings = index_settings.model_copy(update={"llm_base_url": f"http://127.0.0.1:{port}/v1", "llm_timeout": 2.0})
+    settings = index_settings.model_copy(update={"llm_base_url": f"http://127.0.0.1:{free_port()}/v1", "llm_timeout": 2.0})
     a = Assistant(settings, index=index).ask(QUESTION, answerer="llm")
     assert a.notice and "extractive" in a.notice and "injoignable" in a.notice
     assert not a.abstained and "2.800" in a.answer

@@ -9,7 +9,9 @@ d'industrie ?" becomes "Et lors de la phase I ? (combien territoires engagés Te
   ("phase"), the previous modifier ("II") is dropped, so the old value does not outvote the new one;
 - the previous assistant answers give only their names and acronyms ("SOFIE"), which is what pronouns
   ("ce sigle", "elle") usually point at.
-A question that already names its topic (3+ content words of its own) takes only the previous turn.
+A question that already names its topic (3+ content words of its own) takes only the previous turn, and
+one that also has no pronoun, possessive or opening "Et" pointing back is taken as it is: a new,
+self-contained question must not be pulled towards the previous topic.
 """
 
 from __future__ import annotations
@@ -23,6 +25,20 @@ _QUESTION_WORDS = ("combien", "quand", "qui", "où", "pourquoi", "comment", "que
 _NAME = re.compile(r"\b(?:[A-ZÀ-Ý]{2,}[\w-]*|[A-ZÀ-Ý][a-zà-ÿ]+(?:[- ][A-ZÀ-Ý][a-zà-ÿ]+)*)\b")
 _ROMAN = re.compile(r"(?:I|II|III|IV|V|VI)")
 _OWN_TOPIC = 3  # content words that make a question self-sufficient enough to look back one turn only
+
+
+# Words that point back at the conversation ("représentent-elles", "cette idée", "sa deuxième phase", "y").
+_POINTERS = {"il", "elle", "ils", "elles", "lui", "eux", "ce", "cet", "cette", "ces", "cela", "ca", "celui", "celle",
+             "ceux", "celles", "son", "sa", "ses", "leur", "leurs", "y", "it", "its", "they", "their", "this", "that",
+             "these", "those", "he", "she", "his", "her"}
+
+
+def depends_on_conversation(question: str) -> bool:
+    """Whether the question needs the previous turns: it opens with "Et", points back with a pronoun or a
+    possessive, or has no content word of its own ("Pourquoi ?")."""
+    ws = words(question)
+    pointers = {w for i, w in enumerate(ws) if w in _POINTERS and not (w == "ce" and i and ws[i - 1] == "est")}  # "qu'est-ce"
+    return bool(ws) and ws[0] in ("et", "and") or bool(pointers) or not analyze(question)
 
 
 def _has_question_word(text: str) -> bool:
@@ -50,7 +66,7 @@ def _replaced(previous: str, question: str) -> set[str]:
 
 def standalone_question(question: str, history: list[tuple[str, str]] | None) -> str:
     """The question, followed in brackets by the salient words of the conversation it depends on."""
-    if not history:
+    if not history or not depends_on_conversation(question):
         return question
     own = set(analyze(question))
     turns = history[-1:] if len(own) >= _OWN_TOPIC else history[-2:]

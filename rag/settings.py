@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     fusion: Literal["convex", "rrf"] = Field("convex", description="How hybrid mode fuses dense and BM25 rankings: convex combination of z-scored dense (best sentence cosine) and BM25 scores, or reciprocal rank fusion.")
     fusion_alpha: float = Field(0.3, ge=0.0, le=1.0, description="Weight of the z-scored dense score in convex fusion (the z-scored BM25 score gets 1 - alpha).")
     rrf_k: int = Field(60, ge=1, le=1000, description="The k constant of reciprocal rank fusion.")
+    context_weight: float = Field(0.2, ge=0.0, le=1.0, description="Share of the previous chunk's BM25 score (same section) added to a chunk's in hybrid mode, as a passage often continues the one before it. 0 turns it off.")
+    source_references: bool = Field(True, description="When a question names its source document (\"selon la lettre de 2021\", \"d'après Mediacités\"), rank that document's passages first and search without the naming phrase.")
     candidates: int = Field(50, ge=1, le=1000, description="Candidates fetched from each retriever before fusion.")
 
     # --- answering --------------------------------------------------------------------------

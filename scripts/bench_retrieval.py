@@ -146,7 +146,7 @@ def main() -> int:
 
     settings = load_settings()
     results: dict = {"settings": {k: getattr(settings, k) for k in
-                                  ("chunk_size", "chunk_overlap", "fusion", "fusion_alpha", "candidates", "top_k")}}
+                                  ("chunk_size", "chunk_overlap", "fusion", "fusion_alpha", "context_weight", "source_references", "candidates", "top_k")}}
     t0 = time.perf_counter()
     get_embedder(settings)
     results["model_load_s"] = round(time.perf_counter() - t0, 2)
@@ -201,6 +201,11 @@ def main() -> int:
             r = Retriever(index, settings.model_copy(update=update), dense_unit=unit, normalisation=norm)
             name = f"hybrid {unit} " + (f"rrf k={update['rrf_k']}" if update["fusion"] == "rrf" else f"{norm} alpha={update['fusion_alpha']}")
             sweep[name] = summarize(ranks_for(lambda q, k, r=r: [p.text for p in r.search(q, k=k, mode="hybrid")], questions, queries))
+        for w in (0.0, 0.1, 0.2, 0.3, 0.5):
+            r = Retriever(index, settings.model_copy(update={"context_weight": w}))
+            sweep[f"hybrid context_weight={w}"] = summarize(ranks_for(lambda q, k, r=r: [p.text for p in r.search(q, k=k, mode="hybrid")], questions, queries))
+        r = Retriever(index, settings.model_copy(update={"source_references": False}))
+        sweep["hybrid source_references=false"] = summarize(ranks_for(lambda q, k, r=r: [p.text for p in r.search(q, k=k, mode="hybrid")], questions, queries))
         chunk_dense = Retriever(index, settings, dense_unit="chunk")
         sweep["dense chunk (whole-chunk cosine)"] = summarize(
             ranks_for(lambda q, k: [p.text for p in chunk_dense.search(q, k=k, mode="dense")], questions, queries))

@@ -106,3 +106,64 @@ def test_hybrid_beats_each_single_mode_on_the_question_set(retriever):
 
     hybrid, dense, bm25 = mrr("hybrid"), mrr("dense"), mrr("bm25")
     assert hybrid > bm25 and hybrid > dense, (hybrid, dense, bm25)
+
+
+def test_a_question_naming_its_source_reads_that_document_first(retriever, index_settings):
+    """"Selon la lettre du collège de prospective": the letters' passage answers, not their masthead."""
+    from rag.retrieval import Retriever
+
+    question = "Pourquoi la relocalisation est-elle d'actualité selon la lettre du collège de prospective ?"
+    evidence = "Si la relocalisation est d’actualité"
+    ranks = {}
+    for on in (True, False):
+        r = Retriever(retriever.index, index_settings.model_copy(update={"source_references": on}), retriever.embedder)
+        texts = [p.text for p in r.search(question, k=10)]
+        ranks[on] = next((i for i, t in enumerate(texts, 1) if evidence in t), 99)
+    assert ranks[True] <= 3 < ranks[False], ranks
+    top = retriever.search(question, k=5)
+    assert all(p.doc_id == "agence-hdf-2020-2040-prospective-industrie" for p in top)
+
+
+@pytest.mark.parametrize("question, doc", [
+    ("Que dit la lettre de 2021 sur la relocalisation ?", "agence-hdf-2020-2040-prospective-industrie"),
+    ("Comment le document de l'Agence définit-il les « Territoires d'industrie » ?", "agence-hdf-2020-2040-prospective-industrie"),
+    ("Quelles obsessions prête-t-on à Xavier Bertrand selon Mediacités ?", "mediacites-2025-defense-eldorado"),
+    ("Que contient le communiqué de la Région sur Chantilly ?", "region-hdf-2025-assises-defense"),
+    # speakers, plain prepositions and phrases shared by several documents name no document
+    ("Quels ingrédients de la réindustrialisation selon Xavier Bertrand ?", None),
+    ("Quelle part du PIB régional contre sa part dans le PIB national ?", None),
+    ("Pourquoi la défense s'impose-t-elle selon la Région ?", None),
+    ("Que constate la Cour des comptes dans son rapport ?", None),
+])
+def test_source_phrases_are_matched_to_document_metadata(retriever, question, doc):
+    ref = retriever.source_reference(question)
+    assert (ref.doc_id if ref else None) == doc
+
+
+def test_a_question_about_the_document_itself_keeps_its_words(retriever):
+    ref = retriever.source_reference("De quand date la lettre d'information n°8 du collège de prospective ?")
+    assert ref and ref.query.startswith("De quand date la lettre d'information n°8")
+    top = retriever.search("De quand date la lettre d'information n°8 du collège de prospective ?", k=3)
+    assert any("28 avril 2021" in p.text for p in top)
+
+
+def test_an_explicit_document_filter_wins_over_a_named_source(retriever):
+    doc = "elus-locaux-2025-transition-industrielle"
+    passages = retriever.search("Que dit la lettre de 2021 sur la relocalisation ?", k=3, doc_ids=[doc])
+    assert passages and all(p.doc_id == doc for p in passages)
+
+
+def test_a_passage_that_continues_the_previous_one_is_found(retriever, index_settings):
+    """The critic of the Institut Montaigne's idea sits in the chunk after the one naming the idea."""
+    from rag.retrieval import Retriever
+
+    query = "Qui critique cette idée ? (proposé l'Institut Montaigne relancer l'industrie)"
+    ranks = {}
+    for w in (0.2, 0.0):
+        r = Retriever(retriever.index, index_settings.model_copy(update={"context_weight": w}), retriever.embedder)
+        texts = [p.text for p in r.search(query, k=10)]
+        ranks[w] = next((i for i, t in enumerate(texts, 1) if "Olivier Lluansi" in t), 99)
+    assert ranks[0.2] <= 5 < ranks[0.0], ranks
+    # keyword mode reports plain BM25, untouched by the context
+    plain = Retriever(retriever.index, index_settings.model_copy(update={"context_weight": 0.0}), retriever.embedder)
+    assert [p.chunk_id for p in retriever.search(query, k=5, mode="bm25")] == [p.chunk_id for p in plain.search(query, k=5, mode="bm25")]

@@ -57,10 +57,28 @@ def words(text: str) -> list[str]:
     return [fold_accents(w) for w in _raw_words(text)]
 
 
+# Ordinals and roman numerals as the number they stand for, so "deuxième phase" finds "phase II" and
+# "la première lettre" finds "Lettre d'information n°1" (the single letters I, V, X are dropped as
+# words, so "phase I" stays out of reach).
+_NUMBERS = {
+    **dict.fromkeys(("premier", "premiere", "premiers", "premieres", "1er", "1ere", "1re", "first"), "1"),
+    **dict.fromkeys(("deuxieme", "second", "seconde", "2e", "2eme", "2nd", "ii"), "2"),
+    **dict.fromkeys(("troisieme", "3e", "3eme", "third", "iii"), "3"),
+    **dict.fromkeys(("quatrieme", "4e", "4eme", "fourth", "iv"), "4"),
+    **dict.fromkeys(("cinquieme", "5e", "5eme", "fifth"), "5"),
+    **dict.fromkeys(("sixieme", "6e", "6eme", "sixth", "vi"), "6"),
+    **dict.fromkeys(("septieme", "7e", "7eme", "vii"), "7"),
+    **dict.fromkeys(("huitieme", "8e", "8eme", "viii"), "8"),
+}
+
+
 @lru_cache(maxsize=65536)
 def _term(word: str) -> str:
     # Snowball French leaves some plurals alone ("emplois" stays "emplois"), so a final s/x is dropped
     # first; stemming runs on the accented word (its rules need accents), then the stem is folded.
+    number = _NUMBERS.get(fold_accents(word))
+    if number:
+        return number
     if len(word) > 3 and word[-1] in "sx" and not word.isdigit():
         word = word[:-1]
     return fold_accents(_stemmer().stemWord(word))

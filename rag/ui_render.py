@@ -71,14 +71,30 @@ def quote_span(text: str, quote: str, start: int | None, end: int | None) -> tup
     return None
 
 
-def highlight_html(text: str, span: tuple[int, int] | None) -> str:
-    """The escaped passage with `span` wrapped in <mark>; line breaks kept."""
-    if span is None:
-        body = esc(text)
-    else:
-        s, e = span
-        body = f"{esc(text[:s])}<mark class='rag-quote'>{esc(text[s:e])}</mark>{esc(text[e:])}"
-    return body.replace("\n", "<br>")
+def highlight_html(text: str, span: tuple[int, int] | None | list[tuple[int, int] | None]) -> str:
+    """The escaped passage with each span wrapped in <mark> (overlapping spans merged); line breaks kept."""
+    spans = sorted(x for x in (span if isinstance(span, list) else [span]) if x is not None)
+    merged: list[list[int]] = []
+    for s, e in spans:
+        if merged and s <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], e)
+        else:
+            merged.append([s, e])
+    out, pos = [], 0
+    for s, e in merged:
+        out.append(f"{esc(text[pos:s])}<mark class='rag-quote'>{esc(text[s:e])}</mark>")
+        pos = e
+    out.append(esc(text[pos:]))
+    return "".join(out).replace("\n", "<br>")
+
+
+def cited_passages(answer: Answer) -> list[list[Citation]]:
+    """The answer's citations grouped by passage, in the order of their first [n]: two sentences quoted
+    from one passage show it once, with both quotes highlighted and both numbers on it."""
+    groups: dict[str, list[Citation]] = {}
+    for c in sorted(answer.citations, key=lambda c: c.n):
+        groups.setdefault(c.chunk_id, []).append(c)
+    return list(groups.values())
 
 
 def document_line(meta: Mapping[str, Any] | None) -> str:
@@ -122,13 +138,20 @@ def render_answer_markdown(answer: Answer) -> str:
     return text
 
 
-def citation_markdown(c: Citation, documents: Mapping[str, Mapping[str, Any]]) -> str:
-    """One citation as a Markdown block: [n] title, publisher/date, rank/score, then the supporting quote."""
+def _numbers(group: list[Citation]) -> str:
+    return "".join(f"[{c.n}]" for c in group)
+
+
+def citation_markdown(group: Citation | list[Citation], documents: Mapping[str, Mapping[str, Any]]) -> str:
+    """One cited passage as a Markdown block: its [n] numbers and title, publisher/date, rank/score,
+    then each supporting quote."""
+    group = group if isinstance(group, list) else [group]
+    c = group[0]
     meta = _doc_meta(documents, c.doc_id)
-    head = f"**[{c.n}] {escape_markdown(c.title)}** — {escape_markdown(document_line(meta))}"
+    head = f"**{_numbers(group)} {escape_markdown(c.title)}** — {escape_markdown(document_line(meta))}"
     rank = f"rang {c.rank}" if c.rank is not None else "rang —"
-    quote = c.quote or c.text[:300]
-    return f"{head}  \n_{rank} · score {format_score(c.score)}_  \n> {escape_markdown(quote)}"
+    quotes = "  \n".join(f"> {escape_markdown(x.quote or x.text[:300])}" for x in group)
+    return f"{head}  \n_{rank} · score {format_score(c.score)}_  \n{quotes}"
 
 
 def render_sources_markdown(answer: Answer, documents: Mapping[str, Mapping[str, Any]]) -> str:
@@ -138,24 +161,25 @@ def render_sources_markdown(answer: Answer, documents: Mapping[str, Mapping[str,
         if answer.passages:
             return f"Aucun passage cité ; {len(answer.passages)} passage(s) examiné(s), voir le panneau Sources."
         return "Aucun passage retrouvé."
-    return "\n\n".join(citation_markdown(c, documents) for c in sorted(answer.citations, key=lambda c: c.n))
+    return "\n\n".join(citation_markdown(g, documents) for g in cited_passages(answer))
 
 
 def sources_title(answer: Answer) -> str:
     """Title of the folded sources message (no emoji: headless or minimal systems draw it as a box)."""
-    n = len(answer.citations)
+    n = len(cited_passages(answer))
     return f"{SOURCES_TITLE} ({n} passage{'s' if n > 1 else ''} cité{'s' if n > 1 else ''})"
 
 
-def _citation_card(c: Citation, documents: Mapping[str, Mapping[str, Any]]) -> str:
+def _citation_card(group: list[Citation], documents: Mapping[str, Mapping[str, Any]]) -> str:
+    c = group[0]
     meta = _doc_meta(documents, c.doc_id)
-    span = quote_span(c.text, c.quote, c.start, c.end)
+    spans = [quote_span(c.text, x.quote, x.start, x.end) for x in group]
     rank = f"rang {c.rank}" if c.rank is not None else "rang —"
     return (
-        f"<article class='rag-source rag-cited' data-n='{c.n}' data-doc-id='{esc(c.doc_id)}'>"
-        f"<header><span class='rag-n'>[{c.n}]</span> <strong class='rag-title'>{esc(c.title)}</strong></header>"
+        f"<article class='rag-source rag-cited' data-n='{' '.join(str(x.n) for x in group)}' data-doc-id='{esc(c.doc_id)}'>"
+        f"<header><span class='rag-n'>{_numbers(group)}</span> <strong class='rag-title'>{esc(c.title)}</strong></header>"
         f"<div class='rag-meta'>{esc(document_line(meta))} · {rank} · score {format_score(c.score)}</div>"
-        f"<blockquote class='rag-passage'>{highlight_html(c.text, span)}</blockquote>"
+        f"<blockquote class='rag-passage'>{highlight_html(c.text, spans)}</blockquote>"
         f"</article>"
     )
 
@@ -186,8 +210,9 @@ def render_sources_html(answer: Answer | None, documents: Mapping[str, Mapping[s
     if answer.abstained:
         parts.append(f"<div class='rag-refusal'>{esc(REFUSAL_TITLE)} : aucun passage ne permet de répondre avec assez de certitude.</div>")
     if answer.citations:
-        parts.append(f"<h4>Passages cités ({len(answer.citations)})</h4>")
-        parts.extend(_citation_card(c, documents) for c in sorted(answer.citations, key=lambda c: c.n))
+        groups = cited_passages(answer)
+        parts.append(f"<h4>Passages cités ({len(groups)})</h4>")
+        parts.extend(_citation_card(g, documents) for g in groups)
     cited = cited_chunk_ids(answer)
     others = [p for p in answer.passages if p.chunk_id not in cited]
     if others:

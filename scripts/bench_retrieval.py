@@ -33,6 +33,7 @@ from rag.textnorm import contains_normalized  # noqa: E402
 
 MODES = ("dense", "bm25", "hybrid")
 DEPTH = 10  # ranks looked at: MRR@10
+WHOLE_CHUNK = "dense (whole chunk)"  # also compared with cleaning off/on: reads whole chunks, not their best line
 
 
 def load_questions(path: Path) -> list[dict]:
@@ -91,9 +92,13 @@ def evaluate_index(settings, questions, queries) -> dict[str, list[int | None]]:
     from rag.index import load_index
     from rag.retrieval import Retriever
 
-    retriever = Retriever(load_index(settings, quiet=True), settings)
-    return {mode: ranks_for(lambda q, k, m=mode: [p.text for p in retriever.search(q, k=k, mode=m)], questions, queries)
-            for mode in MODES}
+    index = load_index(settings, quiet=True)
+    retriever = Retriever(index, settings)
+    ranks = {mode: ranks_for(lambda q, k, m=mode: [p.text for p in retriever.search(q, k=k, mode=m)], questions, queries)
+             for mode in MODES}
+    whole = Retriever(index, settings, dense_unit="chunk")
+    ranks[WHOLE_CHUNK] = ranks_for(lambda q, k: [p.text for p in whole.search(q, k=k, mode="dense")], questions, queries)
+    return ranks
 
 
 def table(rows: list[tuple[str, dict]], cols=("hit@1", "hit@5", "mrr")) -> str:
@@ -103,15 +108,16 @@ def table(rows: list[tuple[str, dict]], cols=("hit@1", "hit@5", "mrr")) -> str:
     return "\n".join(out)
 
 
-def clean_compare(settings, questions, queries, on: dict[str, list]) -> dict:
-    """hit@1 and MRR per mode and per document with cleaning off vs on."""
+def clean_compare(settings, questions, queries) -> dict:
+    """hit@1, hit@5 and MRR per mode (and whole-chunk dense) and per document, cleaning off vs on."""
     with tempfile.TemporaryDirectory() as tmp:
         cache = settings.index_dir / "cache"
         if cache.is_dir():  # reuse vectors of unchanged text; only the damaged text is embedded
             shutil.copytree(cache, Path(tmp) / "cache")
         off = evaluate_index(settings.model_copy(update={"index_dir": Path(tmp), "clean": False}), questions, queries)
+    on = evaluate_index(settings, questions, queries)
     result: dict = {}
-    for mode in MODES:
+    for mode in (*MODES, WHOLE_CHUNK):
         result[mode] = {"all": {"off": summarize(off[mode]), "on": summarize(on[mode])}}
         by_off, by_on = grouped(questions, off[mode], "doc"), grouped(questions, on[mode], "doc")
         for doc in by_on:
@@ -229,7 +235,7 @@ def main() -> int:
             print(f"  {qid} [{q['category']}] rank {r}: {query}\n      evidence: {q['evidence']}")
 
     if args.clean_compare:
-        results["clean_compare"] = clean_compare(settings, questions, queries, ranks)
+        results["clean_compare"] = clean_compare(settings, questions, queries)
         print_clean_compare(results["clean_compare"])
     if args.out:
         args.out.write_text(json.dumps(results, indent=2, ensure_ascii=False), encoding="utf-8")

@@ -1,5 +1,7 @@
 """French analysis used by BM25: elisions, accents, stopwords, stemming."""
 
+import pytest
+
 from rag.analysis import analyze, fold_accents
 
 
@@ -32,3 +34,14 @@ def test_stopwords_and_question_words_carry_no_weight():
 def test_figures_are_kept():
     assert "2028" in analyze("d'ici 2028")
     assert analyze("2.800 emplois")[:2] == ["2", "800"]
+
+
+@pytest.mark.parametrize("query, text", [
+    ("la deuxième phase", "la phase II du programme"),
+    ("la première lettre d'information", "Lettre d'information n°1"),
+    ("le premier employeur", "1er employeur en région"),
+    ("the third phase", "troisième phase"),
+])
+def test_ordinals_and_roman_numerals_match_their_number(query, text):
+    q = [t for t in analyze(query) if t.isdigit()]
+    assert q and set(q) <= set(analyze(text))

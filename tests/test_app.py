@@ -68,6 +68,24 @@ def test_sources_panel_highlights_the_supporting_sentence_with_document_details(
     assert html.index("<details") > html.index("rag-quote")
 
 
+def test_two_quotes_from_one_passage_show_it_once_with_both_highlighted(retriever, documents):
+    """A passage that supports two sentences of the answer appears once, numbered [1][2], both quotes marked."""
+    passage = next(p for p in retriever.search("Assises défense Chantilly lettre d'engagement partenariat", k=5)
+                   if len(split_sentences(p.text)) >= 3)
+    first, second = split_sentences(passage.text)[:2]
+    c1, c2 = citation_for(passage, first.text[:30], n=1), citation_for(passage, second.text[:30], n=2)
+    answer = Answer(question="q", standalone_question="q", answer=f"{c1.quote} [1] {c2.quote} [2]", abstained=False,
+                    citations=[c1, c2], passages=[passage])
+    html = R.render_sources_html(answer, documents)
+    assert html.count("<article class='rag-source rag-cited'") == 1 and "Passages cités (1)" in html
+    assert "<span class='rag-n'>[1][2]</span>" in html
+    assert html.count("<mark class='rag-quote'>") == 2
+    assert R.esc(c1.quote) in html and R.esc(c2.quote) in html
+    assert R.sources_title(answer).endswith("(1 passage cité)")
+    md = R.render_sources_markdown(answer, documents)
+    assert md.count("**[1][2]") == 1 and md.count("\n> ") == 2
+
+
 def test_document_text_is_escaped_in_every_rendering(drone_answer, documents):
     attack = "<script>alert('x')</script><img src=x onerror=alert(1)> **gras** [lien](http://exemple.fr)"
     c = drone_answer.citations[0]

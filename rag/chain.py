@@ -80,6 +80,7 @@ class Assistant:
         t1 = time.perf_counter()
         answer = Answer(question=question, standalone_question=standalone, answer=REFUSAL, abstained=True,
                         passages=passages, answerer="llm")
+        answer.source_doc_id, _ = self._named_source(query, doc_ids)
         # The same evidence test as the extractive path, before the model is asked: a refusal must not rest
         # on the prompt alone, and a question the documents cannot answer costs no LLM call.
         q, ranked = self.extractive.score(query, passages)
@@ -98,6 +99,12 @@ class Assistant:
         answer.timings_ms = {"retrieve": (t1 - t0) * 1000, "answer": (t2 - t1) * 1000, "total": (t2 - t0) * 1000}
         return answer
 
+    def _named_source(self, query: str, doc_ids) -> tuple[str | None, str]:
+        """(the document the question names, the query without the naming phrase), as retrieval saw them:
+        sentences are then scored on what is asked, not on the words naming where to look."""
+        ref = None if doc_ids else self.retriever.source_reference(query)
+        return (ref.doc_id, ref.query) if ref else (None, query)
+
     def _extractive(self, question, history, mode, k, doc_ids, streaming):
         """Extractive path; while streaming, each chosen sentence is yielded as soon as it is chosen."""
         t0 = time.perf_counter()
@@ -105,8 +112,9 @@ class Assistant:
         passages = self.retriever.search(standalone, k=k, mode=mode, doc_ids=doc_ids)
         t1 = time.perf_counter()
         answer = Answer(question=question, standalone_question=standalone, answer=REFUSAL, abstained=True, passages=passages)
+        answer.source_doc_id, wanted = self._named_source(standalone, doc_ids)
         shown = ""
-        for text, citations in self.extractive.answer(standalone, passages):
+        for text, citations in self.extractive.answer(wanted, passages):
             answer.answer, answer.abstained, answer.citations = text, False, citations
             if streaming:  # the sentence is known now: show it at once, in a few growing pieces for the chat box
                 yield from _pieces(shown, text)

@@ -99,6 +99,7 @@ class Answer:
     timings_ms: dict[str, float] = field(default_factory=dict)
     answerer: str = "extractive"
     notice: str | None = None  # e.g. "LLM unreachable, extractive answer shown instead"
+    source_doc_id: str | None = None  # the document the question names ("selon la lettre de 2021"), read first
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -111,4 +112,5 @@ class Answer:
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
             "answerer": self.answerer,
             "notice": self.notice,
+            "source_doc_id": self.source_doc_id,
         }

@@ -207,6 +207,10 @@ def render_sources_html(answer: Answer | None, documents: Mapping[str, Mapping[s
     parts.append(f"<div class='rag-question'><strong>{esc(label)} :</strong> {esc(answer.question)}</div>")
     if answer.standalone_question and answer.standalone_question.strip() != (answer.question or "").strip():
         parts.append(f"<div class='rag-standalone'>Comprise comme : « {esc(answer.standalone_question)} »</div>")
+    if getattr(answer, "source_doc_id", None):
+        title = _doc_meta(documents, answer.source_doc_id).get("title") or answer.source_doc_id
+        parts.append(f"<div class='rag-standalone rag-named-source'>Document cité dans la question : « {esc(title)} » "
+                     f"(ses passages sont lus en premier)</div>")
     if answer.abstained:
         parts.append(f"<div class='rag-refusal'>{esc(REFUSAL_TITLE)} : aucun passage ne permet de répondre avec assez de certitude.</div>")
     if answer.citations:

@@ -406,3 +406,10 @@ def test_a_failing_llm_server_gives_a_french_notice_and_the_app_keeps_serving(ap
     for messages, panel, turns, *_ in chat_app.respond(TASK_FORCE, messages, turns, *controls):
         pass
     assert turns[1]["answer"] is not None and "Question 2" in panel
+
+
+def test_sources_panel_says_which_document_the_question_named(drone_answer, documents):
+    named = dataclasses.replace(drone_answer, source_doc_id=REGION)
+    html = R.render_sources_html(named, documents)
+    assert "Document cité dans la question" in html and R.esc(documents[REGION]["title"]) in html
+    assert "Document cité dans la question" not in R.render_sources_html(drone_answer, documents)

@@ -68,3 +68,20 @@ def test_ask_json_contract(index_settings, tmp_path):
     for c in data["citations"]:
         assert {"n", "doc_id", "title", "chunk_id", "text", "quote", "start", "end"} <= set(c)
         assert c["text"][c["start"]:c["end"]] == c["quote"]
+
+
+@pytest.mark.slow
+def test_a_question_naming_its_document_is_answered_from_it(index_settings):
+    """`rag ask` on "… selon la lettre du collège de prospective ?": the letters' own answer, not their masthead."""
+    question = "Pourquoi la relocalisation est-elle d'actualité selon la lettre du collège de prospective ?"
+    answers = {}
+    for flag in ("true", "false"):
+        out = run_rag(["ask", question, "--json"], index_settings, RAG_SOURCE_REFERENCES=flag)
+        assert out.returncode == 0, out.stderr
+        answers[flag] = json.loads(out.stdout)
+    named = answers["true"]
+    assert named["source_doc_id"] == "agence-hdf-2020-2040-prospective-industrie"
+    assert "crise sanitaire" in named["answer"] and not named["abstained"]
+    assert all(c["doc_id"] == named["source_doc_id"] for c in named["citations"])
+    # without it the masthead's words win and the cause is missing: the feature is what makes the answer
+    assert answers["false"]["source_doc_id"] is None and "crise sanitaire" not in answers["false"]["answer"]

@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 
 from .analysis import analyze, words
+from .lexicon import zipf
 
 _WORD = re.compile(r"[^\W\d_][\w'’-]*|\d[\d.,]*")
 _QUESTION_WORDS = ("combien", "quand", "qui", "où", "pourquoi", "comment", "quel", "quelle", "quels", "quelles")
@@ -64,6 +65,17 @@ def _replaced(previous: str, question: str) -> set[str]:
     return out
 
 
+def _sentence_initial_word(text: str, m: re.Match) -> bool:
+    """A capitalised common word opening a sentence ("Créer une douzaine de zones…"): capital by position,
+    not a name. A rare word there ("Stellantis porte…") or several capitalised words ("Xavier Bertrand")
+    still count as names, as do acronyms."""
+    word = m.group(0)
+    before = text[:m.start()].rstrip(" «\"“(")
+    if " " in word or "-" in word or word.isupper() or (before and before[-1] not in ".!?…"):
+        return False
+    return zipf(word.lower()) >= 3.0
+
+
 def standalone_question(question: str, history: list[tuple[str, str]] | None) -> str:
     """The question, followed in brackets by the salient words of the conversation it depends on."""
     if not history or not depends_on_conversation(question):
@@ -88,6 +100,8 @@ def standalone_question(question: str, history: list[tuple[str, str]] | None) ->
             extra.append(w)
         for m in _NAME.finditer(assistant):
             stems = analyze(m.group(0))
+            if _sentence_initial_word(assistant, m):
+                continue
             if m.group(0) not in drop and stems and not set(stems) <= seen:
                 seen.update(stems)
                 extra.append(m.group(0))

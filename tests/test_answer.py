@@ -253,3 +253,11 @@ def test_sentence_splitter(text, expected):
     spans = split_sentences(text)
     assert [s.text for s in spans] == expected
     assert all(text[s.start:s.end] == s.text for s in spans)
+
+
+def test_a_capitalised_word_opening_the_previous_answer_is_not_taken_for_a_name():
+    history = [("Qu'a proposé l'Institut Montaigne pour relancer l'industrie ?",
+                "Créer une douzaine de « zones prioritaires de relance industrielle ». Stellantis et Xavier Bertrand s'en réjouissent.")]
+    q = standalone_question("Qui critique cette idée ?", history)
+    assert "Créer" not in q
+    assert "Stellantis" in q and "Xavier Bertrand" in q  # a rare word or a two-word name still is one

@@ -184,6 +184,14 @@ _FUNCTION_WORDS = frozenset("de la le les des et a en du un une est sont au aux 
 MIN_UNIT_CHARS = 80  # shorter layout fragments are merged with the following lines
 
 
+_ROW_WORDS = 8  # words from which a unit without function words is a table row, not a label
+
+
+def _alphabetic_words(text: str) -> int:
+    """Words of two letters or more: a row of figures ending on a label ("+703 +1342 -639 Occitanie") has few."""
+    return sum(1 for w in words(text) if len(w) >= 2 and w.isalpha())
+
+
 @dataclass
 class Unit:
     """An answer candidate: one sentence (or a run of short fragments) of one passage."""
@@ -491,8 +499,11 @@ class ExtractiveAnswerer:
             stems = set(analyze(name))
             if max(self.df.get(t, 0) for t in stems) > self.weights.rare_name_df:
                 continue  # "Hauts-de-France", "Région": too common here to single out the evidence
-            # table cells and map labels count for less: "Occitanie" on a map of France is no evidence about it
-            support = max((u.evidence * (1.0 if u.prose else 0.6) for u in ranked if stems <= u.terms), default=0.0)
+            # map labels count for less: "Occitanie" on a map of France is no evidence about it; a table row
+            # that says something about the name ("ROQUETTE FRERES Béthune 10.62Z Fabrication de produits
+            # amylacés 2 000 à 4 999 salariés") counts as a sentence
+            support = max((u.evidence * (1.0 if u.prose or _alphabetic_words(u.text) >= _ROW_WORDS else 0.6)
+                           for u in ranked if stems <= u.terms), default=0.0)
             if support < self.weights.name_threshold:
                 return "name-unsupported"  # "la région Bretagne": only a map label names it, no sentence about it
         if q.qtype == "figure":

@@ -66,7 +66,7 @@ def _split_long(text: str, start: int, end: int, limit: int) -> list[tuple[int, 
 
 def _units(text: str, chunk_size: int) -> list[_Unit]:
     units: list[_Unit] = []
-    for span in split_sentences(text):
+    for span in split_sentences(text, finished_lines=False):
         n = count_tokens(span.text)
         if n <= chunk_size:
             units.append(_Unit(span.start, span.end, n, _is_heading(text, span)))

@@ -77,8 +77,30 @@ def _spans_in_line(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return out
 
 
-def split_sentences(text: str, offset: int = 0) -> list[Span]:
-    """Sentences of `text` with offsets (shifted by `offset`); blank lines and bullets always split."""
+# Words after which a line cannot end a sentence: the next line goes on with a name ("avec la\nMaison").
+_SEQUEL_WORDS = frozenset(
+    "de du des la le les l d un une en et à au aux pour par sur dans avec sans ou que qu qui dont son sa ses "
+    "leur leurs ce cet cette ces plus très entre vers chez comme est sont a ont se ne n s y the of and to in".split()
+)
+_LAST_WORD = re.compile(r"(\w+)\W*$")
+
+
+def _line_looks_finished(line: str) -> bool:
+    """A line that could end a block: not on a comma, hyphen or sequel word, with its brackets closed."""
+    if line[-1] in ",-–—(«“'’" or line.count("(") > line.count(")") or line.count("«") > line.count("»"):
+        return False
+    m = _LAST_WORD.search(line)
+    return not m or m.group(1).lower() not in _SEQUEL_WORDS
+
+
+def split_sentences(text: str, offset: int = 0, *, finished_lines: bool = True) -> list[Span]:
+    """Sentences of `text` with offsets (shifted by `offset`); blank lines and bullets always split.
+
+    `finished_lines` (default) also ends a sentence at a long line that looks finished before a capital
+    (contents entries, table rows: "Interview : Banque des territoires : un milliard d'euros pour
+    l'aménagement industriel" is quoted alone, not with the whole contents list). Chunking passes False:
+    its units, hence chunk boundaries, stay as measured (finer units moved them and cost retrieval).
+    """
     spans: list[Span] = []
     # Blocks: paragraphs split on blank lines, and single lines that are bullets or look finished.
     block_start = 0
@@ -95,8 +117,11 @@ def split_sentences(text: str, offset: int = 0) -> list[Span]:
             or _BULLET.match(next_line)
             or _BULLET.match(line)
             or stripped[-1] in ".!?…:;»\""
-            # a short unfinished line followed by a capital is a heading, not a PDF line break
-            or (len(stripped) < 60 and next_line.strip()[:1].isupper())
+            # before a capital, a short line is a heading; with `finished_lines`, so is a longer one that
+            # does not end on a word needing a sequel ("de", "la", a comma, an open bracket): a contents
+            # entry, a table row or a caption, as cleaned text has its broken prose lines already joined
+            or (next_line.strip()[:1].isupper()
+                and (len(stripped) < 60 or (finished_lines and _line_looks_finished(stripped))))
         )
         if ends_block:
             blocks.append((block_start, line_end))

@@ -248,6 +248,18 @@ def test_debris_detection():
     ("« Les Hauts-de-France sont dynamiques. Ici, l'industrie mobilise », se réjouit-il. Il part.",
      ["« Les Hauts-de-France sont dynamiques. Ici, l'industrie mobilise », se réjouit-il.", "Il part."]),
     ("M. Dupont a payé 2.800 euros. Puis il est parti.", ["M. Dupont a payé 2.800 euros.", "Puis il est parti."]),
+    # contents entries and table rows, each on its own line, are quoted one by one
+    ("Info sur… : les sites « clés en main », à la recherche de la maitrise du foncier\n"
+     "Interview :  Banque des territoires : un milliard d’euros pour l’aménagement industriel\n"
+     "Regards sur... : zoom sur le caractère évolutif de l’industrie régionale",
+     ["Info sur… : les sites « clés en main », à la recherche de la maitrise du foncier",
+      "Interview :  Banque des territoires : un milliard d’euros pour l’aménagement industriel",
+      "Regards sur... : zoom sur le caractère évolutif de l’industrie régionale"]),
+    # but a line ending on a word that needs a sequel, or inside brackets, goes on with the next
+    ("lors du deuxième atelier prospectif (Saint-Michel) organisé avec la\nMaison des entreprises du territoire.",
+     ["lors du deuxième atelier prospectif (Saint-Michel) organisé avec la\nMaison des entreprises du territoire."]),
+    ("une plateforme mondiale du numérique, innovante et agile (Roman BOUCHET, chef de projet RSE, OVH\nRoubaix) ajoute-t-il.",
+     ["une plateforme mondiale du numérique, innovante et agile (Roman BOUCHET, chef de projet RSE, OVH\nRoubaix) ajoute-t-il."]),
 ])
 def test_sentence_splitter(text, expected):
     spans = split_sentences(text)
@@ -261,3 +273,19 @@ def test_a_capitalised_word_opening_the_previous_answer_is_not_taken_for_a_name(
     q = standalone_question("Qui critique cette idée ?", history)
     assert "Créer" not in q
     assert "Stellantis" in q and "Xavier Bertrand" in q  # a rare word or a two-word name still is one
+
+
+def test_chunk_units_keep_long_lines_together_so_chunk_boundaries_do_not_move():
+    text = ("Interview :  Banque des territoires : un milliard d’euros pour l’aménagement industriel\n"
+            "Regards sur... : zoom sur le caractère évolutif de l’industrie régionale")
+    assert len(split_sentences(text)) == 2
+    assert len(split_sentences(text, finished_lines=False)) == 1
+
+
+def test_a_table_row_naming_a_rare_place_answers_but_a_label_on_a_figures_row_does_not(assistant):
+    row = assistant.ask("Quelle entreprise de Béthune figure parmi les plus grands établissements industriels de la région, "
+                        "et que fabrique-t-elle ?")
+    assert not row.abstained and "ROQUETTE" in row.answer and "amylacés" in row.answer
+    assert "TOYOTA" not in row.answer  # the row alone, not the whole table
+    label = assistant.ask("Quelle est la politique industrielle de la région Occitanie ?")
+    assert label.abstained

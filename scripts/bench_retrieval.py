@@ -1,6 +1,6 @@
 """Retrieval benchmark: quality per mode (and per category / document), warm latency, build times.
 
-    .venv/bin/python scripts/bench_retrieval.py [--questions tests/questions.jsonl] [--sweep]
+    .venv/bin/python scripts/bench_retrieval.py [--questions rag/evaluation/data/questions.jsonl] [--sweep]
         [--clean-compare] [--no-build] [--raw-queries] [--misses] [--out FILE]
 
 Every answerable question with evidence counts, follow-ups and English ones included: each is
@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from rag.settings import load_settings  # noqa: E402
-from rag.textnorm import contains_normalized  # noqa: E402
+from rag.text.normalize import contains_normalized  # noqa: E402
 
 MODES = ("dense", "bm25", "hybrid")
 DEPTH = 10  # ranks looked at: MRR@10
@@ -47,8 +47,8 @@ def retrieval_query(q: dict, raw: bool = False) -> str:
     """What the assistant searches with for this question (see rag.chain.Assistant._extractive)."""
     if raw:
         return q["question"]
-    from rag.english import to_french_query
-    from rag.followup import standalone_question
+    from rag.query.english import to_french_query
+    from rag.query.followup import standalone_question
 
     history = [tuple(h) for h in q.get("history") or []] or None
     return to_french_query(standalone_question(q["question"], history))
@@ -89,12 +89,10 @@ def percentile(values: list[float], pct: float) -> float:
     return values[idx]
 
 
-def evaluate_index(settings, questions, queries) -> dict[str, list[int | None]]:
-    """Ranks per mode over the index of `settings` (built when missing or stale)."""
-    from rag.index import load_index
-    from rag.retrieval import Retriever
+def ranks_by_mode(index, settings, questions, queries) -> dict[str, list[int | None]]:
+    """Ranks per mode (and for whole-chunk dense) over a loaded index."""
+    from rag.retrieval.retriever import Retriever
 
-    index = load_index(settings, quiet=True)
     retriever = Retriever(index, settings)
     ranks = {mode: ranks_for(lambda q, k, m=mode: [p.text for p in retriever.search(q, k=k, mode=m)], questions, queries)
              for mode in MODES}
@@ -110,14 +108,16 @@ def table(rows: list[tuple[str, dict]], cols=("hit@1", "hit@5", "mrr")) -> str:
     return "\n".join(out)
 
 
-def clean_compare(settings, questions, queries) -> dict:
-    """hit@1, hit@5 and MRR per mode (and whole-chunk dense) and per document, cleaning off vs on."""
+def clean_compare(settings, questions, queries, on: dict[str, list]) -> dict:
+    """hit@1, hit@5 and MRR per mode (and whole-chunk dense) and per document, cleaning off vs `on`."""
+    from rag.index.store import load_index
+
     with tempfile.TemporaryDirectory() as tmp:
         cache = settings.index_dir / "cache"
         if cache.is_dir():  # reuse vectors of unchanged text; only the damaged text is embedded
             shutil.copytree(cache, Path(tmp) / "cache")
-        off = evaluate_index(settings.model_copy(update={"index_dir": Path(tmp), "clean": False}), questions, queries)
-    on = evaluate_index(settings, questions, queries)
+        off_settings = settings.model_copy(update={"index_dir": Path(tmp), "clean": False})
+        off = ranks_by_mode(load_index(off_settings, quiet=True), off_settings, questions, queries)
     result: dict = {}
     for mode in (*MODES, WHOLE_CHUNK):
         result[mode] = {"all": {"off": summarize(off[mode]), "on": summarize(on[mode])}}
@@ -139,7 +139,7 @@ def print_clean_compare(result: dict) -> None:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--questions", type=Path, default=ROOT / "tests" / "questions.jsonl")
+    ap.add_argument("--questions", type=Path, default=ROOT / "rag" / "evaluation" / "data" / "questions.jsonl")
     ap.add_argument("--sweep", action="store_true", help="also sweep fusion settings")
     ap.add_argument("--clean-compare", action="store_true", help="also measure an index built with cleaning off")
     ap.add_argument("--no-build", action="store_true", help="skip the cold build timing")
@@ -148,9 +148,9 @@ def main() -> int:
     ap.add_argument("--out", type=Path, default=None, help="write the results as JSON here")
     args = ap.parse_args()
 
-    from rag.embeddings import get_embedder
-    from rag.index import build_index, ensure_index, load_index
-    from rag.retrieval import Retriever
+    from rag.index.embeddings import get_embedder
+    from rag.index.store import build_index, ensure_index, load_index
+    from rag.retrieval.retriever import Retriever
 
     settings = load_settings()
     results: dict = {"settings": {k: getattr(settings, k) for k in
@@ -179,8 +179,7 @@ def main() -> int:
 
     for query in queries[:5]:  # warm-up
         retriever.search(query)
-    ranks = {mode: ranks_for(lambda q, k, m=mode: [p.text for p in retriever.search(q, k=k, mode=m)], questions, queries)
-             for mode in MODES}
+    ranks = ranks_by_mode(index, settings, questions, queries)
     for mode in MODES:
         results[mode] = summarize(ranks[mode])
     results["hybrid_by_category"] = grouped(questions, ranks["hybrid"], "category")
@@ -196,7 +195,7 @@ def main() -> int:
     results["latency_ms"] = {"median": round(statistics.median(latencies), 2), "p95": round(percentile(latencies, 95), 2),
                              "max": round(max(latencies), 2), "n": len(latencies)}
 
-    from rag.baseline import NAME, NaiveBaseline
+    from rag.evaluation.baseline import NAME, NaiveBaseline
 
     base = NaiveBaseline(settings)
     results["baseline_naive_langchain"] = summarize(ranks_for(lambda q, k: [p["text"] for p in base.search(q, k)], questions, queries))
@@ -215,9 +214,7 @@ def main() -> int:
             sweep[f"hybrid context_weight={w}"] = summarize(ranks_for(lambda q, k, r=r: [p.text for p in r.search(q, k=k, mode="hybrid")], questions, queries))
         r = Retriever(index, settings.model_copy(update={"source_references": False}))
         sweep["hybrid source_references=false"] = summarize(ranks_for(lambda q, k, r=r: [p.text for p in r.search(q, k=k, mode="hybrid")], questions, queries))
-        chunk_dense = Retriever(index, settings, dense_unit="chunk")
-        sweep["dense chunk (whole-chunk cosine)"] = summarize(
-            ranks_for(lambda q, k: [p.text for p in chunk_dense.search(q, k=k, mode="dense")], questions, queries))
+        sweep["dense chunk (whole-chunk cosine)"] = summarize(ranks[WHOLE_CHUNK])
         results["sweep"] = sweep
 
     rows = [(m, results[m]) for m in MODES] + [(NAME, results["baseline_naive_langchain"])]
@@ -238,7 +235,7 @@ def main() -> int:
             print(f"  {qid} [{q['category']}] rank {r}: {query}\n      evidence: {q['evidence']}")
 
     if args.clean_compare:
-        results["clean_compare"] = clean_compare(settings, questions, queries)
+        results["clean_compare"] = clean_compare(settings, questions, queries, ranks)
         print_clean_compare(results["clean_compare"])
     if args.out:
         args.out.write_text(json.dumps(results, indent=2, ensure_ascii=False), encoding="utf-8")

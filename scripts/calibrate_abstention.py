@@ -9,7 +9,7 @@ answerable ones and fact recall, so the threshold can be chosen where abstention
 false abstention <= 0.10 and the least fact recall lost; then every refusal at the configured
 threshold is listed with its reason.
 
-    .venv/bin/python scripts/calibrate_abstention.py [--questions tests/questions.jsonl] [--json out.json]
+    .venv/bin/python scripts/calibrate_abstention.py [--questions rag/evaluation/data/questions.jsonl] [--json out.json]
 """
 
 from __future__ import annotations
@@ -22,15 +22,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rag.chain import Assistant  # noqa: E402
-from rag.evaluation import load_questions  # noqa: E402
-from rag.metrics import fact_recall  # noqa: E402
+from rag.assistant import Assistant  # noqa: E402
+from rag.evaluation.run import load_questions  # noqa: E402
+from rag.evaluation.metrics import fact_recall  # noqa: E402
 from rag.settings import load_settings  # noqa: E402
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--questions", default=str(ROOT / "tests" / "questions.jsonl"))
+    ap.add_argument("--questions", default=str(ROOT / "rag" / "evaluation" / "data" / "questions.jsonl"))
     ap.add_argument("--json", default=None, help="write the per-question evidence here")
     args = ap.parse_args()
     settings = load_settings().model_copy(update={"abstain_threshold": 0.0})

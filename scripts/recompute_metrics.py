@@ -323,7 +323,7 @@ def differences(mine, theirs):
 def floors_file(metrics, margin, source, followup_gap=DEFAULT_FOLLOWUP_GAP):
     return {
         "comment": "Regression gate of tests/test_regression_gate.py: each metric must stay >= its floor "
-                   "(<= its ceiling). Regenerate with: rag eval --questions tests/questions.jsonl --out DIR "
+                   "(<= its ceiling). Regenerate with: rag eval --questions rag/evaluation/data/questions.jsonl --out DIR "
                    "&& python scripts/recompute_metrics.py DIR --write-floors tests/eval_floors.json",
         "measured_on": _dt.date.today().isoformat(),
         "source": source,

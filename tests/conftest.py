@@ -14,10 +14,12 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
 
-from rag.settings import ROOT, Settings  # noqa: E402
+from rag.settings import Settings  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
 
 CORPUS = ROOT / "corpus"
-QUESTIONS = ROOT / "tests" / "questions.jsonl"
+QUESTIONS = ROOT / "rag" / "evaluation" / "data" / "questions.jsonl"
 
 
 def make_settings(index_dir: Path, corpus_dir: Path = CORPUS, **overrides) -> Settings:
@@ -29,7 +31,7 @@ def make_settings(index_dir: Path, corpus_dir: Path = CORPUS, **overrides) -> Se
 @pytest.fixture(scope="session")
 def index_settings(tmp_path_factory) -> Settings:
     """Settings whose index (built from the shipped corpus, cleaning on) exists for the whole session."""
-    from rag.index import ensure_index
+    from rag.index.store import ensure_index
 
     index_dir = tmp_path_factory.mktemp("index")
     # Reuse the developer's embedding cache when there is one: only the vectors, never the index itself.
@@ -43,21 +45,21 @@ def index_settings(tmp_path_factory) -> Settings:
 
 @pytest.fixture(scope="session")
 def index(index_settings):
-    from rag.index import open_index
+    from rag.index.store import open_index
 
     return open_index(index_settings)
 
 
 @pytest.fixture(scope="session")
 def retriever(index, index_settings):
-    from rag.retrieval import Retriever
+    from rag.retrieval.retriever import Retriever
 
     return Retriever(index, index_settings)
 
 
 @pytest.fixture(scope="session")
 def embedder(index_settings):
-    from rag.embeddings import get_embedder
+    from rag.index.embeddings import get_embedder
 
     return get_embedder(index_settings)
 
@@ -80,8 +82,8 @@ def free_port() -> int:
 @contextlib.contextmanager
 def launched_app(settings: Settings, index):
     """The real Gradio app over `index`, served on a free local port; yields the Blocks, closed afterwards."""
-    import app as webapp
-    from rag.chain import Assistant
+    from rag.ui import app as webapp
+    from rag.assistant import Assistant
 
     demo = webapp.build_app(Assistant(settings, index=index), settings)
     demo.launch(prevent_thread_lock=True, quiet=True, **webapp.launch_kwargs(settings, port=free_port()))
@@ -89,3 +91,17 @@ def launched_app(settings: Settings, index):
         yield demo
     finally:
         demo.close()
+
+
+def strings_outside_chunks(questions, index) -> list[tuple[str, str]]:
+    """(question id, string) for each evidence or fact string of an answerable question that no single
+    indexed chunk of its document (of any document without `doc`) contains after normalisation."""
+    from rag.text.normalize import contains_normalized
+
+    missing = []
+    for q in questions:
+        if not q["answerable"]:
+            continue
+        chunks = [c.text for c in index.chunks if "doc" not in q or c.doc_id == q["doc"]]
+        missing += [(q["id"], s) for s in q["evidence"] + q["facts"] if not any(contains_normalized(t, s) for t in chunks)]
+    return missing

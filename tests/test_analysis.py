@@ -2,7 +2,7 @@
 
 import pytest
 
-from rag.analysis import analyze, fold_accents
+from rag.text.analysis import analyze, fold_accents
 
 
 def test_elisions_are_stripped():

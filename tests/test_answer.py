@@ -5,12 +5,12 @@ import time
 
 import pytest
 
-from rag.answer import display_text, is_debris, question_type, units_of, with_marker
-from rag.chain import REFUSAL, Assistant
-from rag.english import is_english, to_french_query
-from rag.followup import standalone_question
-from rag.metrics import answer_sentences
-from rag.sentences import split_sentences
+from rag.answer.extractive import display_text, is_debris, question_type, units_of, with_marker
+from rag.assistant import REFUSAL, Assistant
+from rag.query.english import is_english, to_french_query
+from rag.query.followup import standalone_question
+from rag.evaluation.metrics import answer_sentences
+from rag.text.sentences import split_sentences
 
 PHASE_II = "Combien de territoires se sont engagés dans la phase II de Territoires d'industrie ?"
 

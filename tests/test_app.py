@@ -16,9 +16,9 @@ import urllib.request
 
 import pytest
 
-from rag import ui_render as R
+from rag.ui import render as R
 from rag.schema import Answer, Citation
-from rag.sentences import split_sentences
+from rag.text.sentences import split_sentences
 
 from .conftest import free_port, launched_app
 
@@ -131,7 +131,7 @@ def test_input_problems_are_explained_in_french():
 
 
 def test_votes_from_many_sessions_at_once_are_whole_lines(drone_answer, index_settings, tmp_path):
-    from rag.feedback import read_feedback, record_feedback
+    from rag.ui.feedback import read_feedback, record_feedback
 
     settings = index_settings.model_copy(update={"feedback_dir": tmp_path / "votes"})
     threads = [threading.Thread(target=record_feedback, args=(settings,),
@@ -224,7 +224,7 @@ def test_document_filter_restricts_the_passages(client):
 
 
 def test_feedback_lands_in_the_jsonl_file(client, app_settings):
-    from rag.feedback import feedback_path
+    from rag.ui.feedback import feedback_path
 
     answer = chat(client, QUESTION, mode="bm25", k=3)[-1][1]
     record = client.predict(False, -1, "la réponse est incomplète", api_name="/feedback")
@@ -244,7 +244,7 @@ def test_feedback_without_an_answer_is_refused_in_french(client):
 
 
 def test_out_of_scope_question_is_refused(client):
-    from rag.prompts import REFUSAL
+    from rag.answer.prompts import REFUSAL
 
     text, result = chat(client, OUT_OF_SCOPE)[-1]
     assert "error" not in result, "a refusal is an answer, not an error"
@@ -350,7 +350,7 @@ def test_the_server_only_serves_corpus_files(live_app, app_settings):
 
 
 def test_launch_is_private_offline_and_bounded(live_app, app_settings):
-    import app as webapp
+    from rag.ui import app as webapp
 
     kw = webapp.launch_kwargs(app_settings)
     assert kw["server_name"] == "127.0.0.1" and kw["share"] is False and kw["enable_monitoring"] is False
@@ -362,7 +362,7 @@ def test_launch_is_private_offline_and_bounded(live_app, app_settings):
 
 
 def test_llm_choice_only_shows_when_an_llm_is_configured(live_app, app_settings):
-    import app as webapp
+    from rag.ui import app as webapp
 
     def answerer_radio(demo):
         return next(c for c in demo.config["components"] if c.get("props", {}).get("label") == "Rédaction de la réponse")
@@ -391,8 +391,8 @@ def test_corpus_view_lists_documents_and_reads_a_whole_one(live_app, index):
 def test_a_failing_llm_server_gives_a_french_notice_and_the_app_keeps_serving(app_settings, index):
     """The configured LLM server is down (nothing listens on the port): the chat still answers, from the
     corpus, and says in French why; the next question is answered as usual."""
-    import app as webapp
-    from rag.chain import Assistant
+    from rag.ui import app as webapp
+    from rag.assistant import Assistant
 
     with_llm = app_settings.model_copy(update={"llm_base_url": f"http://127.0.0.1:{free_port()}/v1", "llm_timeout": 5})
     chat_app = webapp.build_app(Assistant(with_llm, index=index), with_llm).rag_app

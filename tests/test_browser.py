@@ -101,7 +101,7 @@ def test_question_answer_and_highlighted_source_in_the_page(page, browser_settin
     # thumbs up on the first answer lands in the feedback file
     page.locator("#rag-chat button[aria-label=\"J'aime\"], #rag-chat button[aria-label='Like']").first.click()
     page.wait_for_function("document.querySelector('#rag-vote-note').textContent.includes('Merci')")
-    from rag.feedback import read_feedback
+    from rag.ui.feedback import read_feedback
 
     records = read_feedback(browser_settings)
     assert records and records[-1]["rating"] == "up" and records[-1]["question"] == QUESTION

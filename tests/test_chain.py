@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from rag.answer import with_marker
-from rag.chain import REFUSAL, Assistant
+from rag.answer.extractive import with_marker
+from rag.assistant import REFUSAL, Assistant
 from rag.errors import InputError
 
 from .test_cli import run_rag

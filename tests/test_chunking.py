@@ -4,11 +4,11 @@ import re
 
 import pytest
 
-from rag.chunking import chunk_document
-from rag.ingest import load_documents
-from rag.index import prepare_text
-from rag.sentences import split_sentences
-from rag.tokens import count_tokens
+from rag.ingest.chunking import chunk_document
+from rag.ingest.loaders import load_documents
+from rag.index.store import prepare_text
+from rag.text.sentences import split_sentences
+from rag.text.tokens import count_tokens
 
 from .conftest import CORPUS
 
@@ -96,7 +96,7 @@ def test_tiktoken_loads_offline_from_the_bundled_file(tmp_path):
     import subprocess
     import sys
 
-    code = "from rag.tokens import count_tokens; print(count_tokens('La région Hauts-de-France'))"
+    code = "from rag.text.tokens import count_tokens; print(count_tokens('La région Hauts-de-France'))"
     env = {"TIKTOKEN_CACHE_DIR": str(tmp_path), "PATH": "/usr/bin:/bin", "HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9"}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr

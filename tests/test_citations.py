@@ -2,9 +2,9 @@
 
 import pytest
 
-from rag.citations import split_claims, verify
+from rag.answer.citations import split_claims, verify
 from rag.errors import SettingsError
-from rag.prompts import REFUSAL, check_template, default_prompts
+from rag.answer.prompts import REFUSAL, check_template, default_prompts
 from rag.schema import Chunk, Passage
 
 GIGA = ("Trois gigafactories de batteries sont en construction dans le Dunkerquois et le Douaisis. "
@@ -55,7 +55,7 @@ def test_figures_match_whatever_the_thousands_separator():
 
 
 def test_stored_sentence_vectors_give_the_same_verdict_as_the_model(index, index_settings, embedder, retriever):
-    from rag.answer import ExtractiveAnswerer
+    from rag.answer.extractive import ExtractiveAnswerer
 
     passages = retriever.search("Combien d'emplois représentent les trois gigafactories ?")
     n = next(i for i, p in enumerate(passages, start=1) if "2.800" in p.text)

@@ -5,10 +5,10 @@ import time
 
 import pytest
 
-from rag.clean import clean_text
-from rag.clean_report import max_spaced_letter_run, render_report
-from rag.ingest import load_documents
-from rag.lexicon import is_known_word, known_word_share, tokenize_words
+from rag.ingest.clean import clean_text
+from rag.ingest.clean_report import max_spaced_letter_run, render_clean_report
+from rag.ingest.loaders import load_documents
+from rag.text.lexicon import is_known_word, known_word_share, tokenize_words
 
 from .conftest import CORPUS
 
@@ -174,7 +174,7 @@ def test_cleaning_is_idempotent_deterministic_and_fast(docs, cleaned):
 
 
 def test_report_shows_counts_examples_and_metric(docs):
-    report = render_report(list(docs.values()), doc_id=DAMAGED)
+    report = render_clean_report(list(docs.values()), doc_id=DAMAGED)
     assert DAMAGED in report and "mediacites" not in report
     assert "rejoin_split_words" in report and "known French words: 0.6" in report
     assert re.search(r"`[^`]*por teuses[^`]*` -> `[^`]*porteuses", report)

@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-from rag.index import CURRENT
-from rag.settings import ROOT
+from rag.index.store import CURRENT
+from .conftest import ROOT
 
 
 def run_rag(args, settings, **env_extra):
@@ -39,7 +39,7 @@ def test_retrieve_doc_filter_and_mode(index_settings):
 @pytest.mark.parametrize("args, message", [
     (["retrieve", ""], "empty"),
     (["retrieve", "emploi", "-k", "0"], "at least 1"),
-    (["retrieve", "emploi", "--mode", "magic"], "Unknown retrieval mode"),
+    (["retrieve", "emploi", "--mode", "magic"], "invalid choice"),
     (["retrieve", "emploi", "-k", "deux"], "invalid int value"),
 ])
 def test_bad_input_is_one_line_and_exit_2(index_settings, args, message):

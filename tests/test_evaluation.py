@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from rag.errors import InputError
-from rag.evaluation import load_questions
+from rag.evaluation.run import load_questions
 
 # checked before the session index is built, so the skip costs nothing
-needs_chain = pytest.mark.skipif(importlib.util.find_spec("rag.chain") is None, reason="rag/chain.py (the assistant) is not written yet")
+needs_chain = pytest.mark.skipif(importlib.util.find_spec("rag.assistant") is None, reason="rag/assistant.py is not written yet")
 
 GOOD = [
     {"id": "e1", "question": "Où se sont tenues les Assises régionales de la défense du 24 juin 2025 ?", "answer": "À Chantilly.",
@@ -85,7 +85,7 @@ def _run_cli(tmp_path, index_settings, monkeypatch, capsys, *extra):
 
 @needs_chain
 def test_eval_on_an_unseen_file_writes_recomputable_outputs(tmp_path, index_settings, monkeypatch, capsys):
-    from rag.metrics import compute_metrics
+    from rag.evaluation.metrics import compute_metrics
 
     out, captured = _run_cli(tmp_path, index_settings, monkeypatch, capsys)
     assert "line 2" in captured.err  # the malformed line is named; the other three ran

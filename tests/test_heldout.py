@@ -13,12 +13,12 @@ from collections import Counter
 
 import pytest
 
-from rag.ingest import load_documents
-from rag.textnorm import contains_normalized, normalize_for_match
+from rag.ingest.loaders import load_documents
+from rag.text.normalize import normalize_for_match
 
-from .conftest import CORPUS, QUESTIONS
+from .conftest import CORPUS, QUESTIONS, ROOT, strings_outside_chunks
 
-HELDOUT = QUESTIONS.with_name("heldout_questions.jsonl")
+HELDOUT = ROOT / "tests" / "heldout_questions.jsonl"
 CATEGORIES = {"fact", "list", "definition", "why", "paraphrase", "follow-up", "english", "out-of-scope", "near-miss"}
 UNANSWERABLE = {"out-of-scope", "near-miss"}
 FIELDS = {"id", "question", "answer", "facts", "evidence", "answerable", "category", "history", "standalone", "doc"}
@@ -96,11 +96,5 @@ def test_questions_are_new(heldout):
 @pytest.mark.slow
 def test_evidence_and_facts_are_in_the_indexed_chunks_of_their_document(heldout, index):
     """Each string must sit inside one chunk of its document, or it could never be retrieved or quoted."""
-    missing = []
-    for q in heldout:
-        if not q["answerable"]:
-            continue
-        chunks = [c.text for c in index.chunks if c.doc_id == q["doc"]]
-        missing += [(q["id"], s) for s in q["evidence"] + q["facts"]
-                    if not any(contains_normalized(t, s) for t in chunks)]
+    missing = strings_outside_chunks(heldout, index)
     assert not missing, f"strings not inside any single chunk of their document: {missing}"

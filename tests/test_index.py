@@ -8,7 +8,7 @@ import time
 import pytest
 
 from rag.errors import IndexCorruptedError, IndexMissingError, IndexStaleError
-from rag.index import CURRENT, ensure_index, load_index, open_index, read_manifest, staleness
+from rag.index.store import CURRENT, ensure_index, load_index, open_index, read_manifest, staleness
 
 from .conftest import make_settings
 
@@ -100,11 +100,11 @@ def test_a_build_killed_midway_leaves_the_previous_index_loadable(private_index,
     before = read_manifest(settings)["built_at"]
     # Force real embedding work (fresh cache) so the build is killed while embedding.
     env_code = (
-        "import sys; from rag.index import build_index; from tests.conftest import make_settings; from pathlib import Path;"
+        "import sys; from rag.index.store import build_index; from tests.conftest import make_settings; from pathlib import Path;"
         f"s = make_settings(Path({str(settings.index_dir)!r}), corpus_dir=Path({str(settings.corpus_dir)!r}), chunk_size=100, chunk_overlap=10);"
         "build_index(s)"
     )
-    from rag.settings import ROOT
+    from .conftest import ROOT
 
     proc = subprocess.Popen([sys.executable, "-c", env_code], cwd=ROOT, stderr=subprocess.PIPE, text=True)
     for line in proc.stderr:
@@ -119,7 +119,7 @@ def test_a_build_killed_midway_leaves_the_previous_index_loadable(private_index,
 
 
 def test_unreadable_and_non_utf8_files_do_not_stop_the_corpus(tmp_path):
-    from rag.ingest import load_corpus
+    from rag.ingest.loaders import load_corpus
 
     corpus = tmp_path / "c"
     corpus.mkdir()
@@ -136,7 +136,7 @@ def test_unreadable_and_non_utf8_files_do_not_stop_the_corpus(tmp_path):
 
 
 def test_html_and_markdown_are_ingested(tmp_path):
-    from rag.ingest import load_corpus
+    from rag.ingest.loaders import load_corpus
 
     corpus = tmp_path / "c"
     corpus.mkdir()
@@ -185,7 +185,7 @@ def test_rebuild_after_a_document_change_embeds_only_the_new_sentences(private_i
 
 
 def test_sentence_files_are_checked_like_the_others(private_index):
-    from rag.index import CURRENT
+    from rag.index.store import CURRENT
 
     path = private_index.index_dir / CURRENT / "sentences.npy"
     assert "sentences.npy" in read_manifest(private_index)["files"]

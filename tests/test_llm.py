@@ -7,8 +7,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from rag.chain import Assistant
-from rag.prompts import REFUSAL
+from rag.assistant import Assistant
+from rag.answer.prompts import REFUSAL
 
 from .conftest import free_port
 

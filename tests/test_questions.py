@@ -13,10 +13,10 @@ from collections import Counter
 
 import pytest
 
-from rag.ingest import load_documents
-from rag.textnorm import contains_normalized, normalize_for_match
+from rag.ingest.loaders import load_documents
+from rag.text.normalize import normalize_for_match
 
-from .conftest import CORPUS, QUESTIONS
+from .conftest import CORPUS, QUESTIONS, strings_outside_chunks
 
 CATEGORIES = {"fact", "list", "definition", "why", "paraphrase", "follow-up", "english", "out-of-scope", "near-miss"}
 UNANSWERABLE = {"out-of-scope", "near-miss"}
@@ -40,7 +40,7 @@ def load_questions() -> list[dict]:
 def _visible_text(doc) -> str:
     """The text the assistant indexes: cleaned when the cleaning stage exists, else the raw text."""
     try:
-        from rag.clean import clean_text
+        from rag.ingest.clean import clean_text
     except ImportError:
         return doc.text
     return clean_text(doc.text, boilerplate_start=doc.metadata.get("boilerplate_start")).text
@@ -118,17 +118,7 @@ def test_facts_and_evidence_occur_in_their_source_document(questions, corpus_tex
 @pytest.mark.slow
 def test_evidence_and_facts_are_in_the_indexed_chunks_of_their_document(questions, index):
     """An evidence string cut by a chunk boundary could never be retrieved whole."""
-    missing = []
-    for q in questions:
-        if not q["answerable"]:
-            continue
-        chunks = [c.text for c in index.chunks if "doc" not in q or c.doc_id == q["doc"]]
-        for s in q["evidence"]:
-            if not any(contains_normalized(t, s) for t in chunks):
-                missing.append((q["id"], s))
-        for fact in q["facts"]:
-            if not any(contains_normalized(t, fact) for t in chunks):
-                missing.append((q["id"], fact))
+    missing = strings_outside_chunks(questions, index)
     assert not missing, f"strings not inside any single chunk: {missing}"
 
 

@@ -3,7 +3,9 @@
 import subprocess
 import sys
 
-from rag.settings import ROOT, Settings
+from rag.settings import Settings
+
+from .conftest import ROOT
 
 
 def test_readme_generated_blocks_are_current():

@@ -2,7 +2,7 @@
 
 One full evaluation (module fixture) serves every test here. The floors live in tests/eval_floors.json
 (measured value minus a small margin); regenerate them after a deliberate change with:
-    rag eval --questions tests/questions.jsonl --out DIR
+    rag eval --questions rag/evaluation/data/questions.jsonl --out DIR
     python scripts/recompute_metrics.py DIR --write-floors tests/eval_floors.json
 """
 
@@ -19,7 +19,7 @@ from tests.conftest import QUESTIONS, ROOT
 
 FLOORS_FILE = ROOT / "tests" / "eval_floors.json"
 SCRIPT = ROOT / "scripts" / "recompute_metrics.py"
-REGENERATE = ("regenerate after a deliberate change: rag eval --questions tests/questions.jsonl --out DIR && "
+REGENERATE = ("regenerate after a deliberate change: rag eval --questions rag/evaluation/data/questions.jsonl --out DIR && "
               "python scripts/recompute_metrics.py DIR --write-floors tests/eval_floors.json")
 
 pytestmark = pytest.mark.slow
@@ -27,7 +27,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def shipped_eval(tmp_path_factory, index_settings):
-    from rag.evaluation import run_evaluation
+    from rag.evaluation.run import run_evaluation
 
     out = tmp_path_factory.mktemp("eval-shipped")
     result = run_evaluation(QUESTIONS, out, index_settings, progress=False)

@@ -3,7 +3,7 @@
 import pytest
 
 from rag.errors import InputError
-from rag.retrieval import HybridRetriever
+from rag.retrieval.langchain import HybridRetriever
 
 
 @pytest.mark.parametrize("mode", ["dense", "bm25", "hybrid"])
@@ -72,7 +72,7 @@ def test_dense_scores_a_chunk_by_its_best_sentence(retriever, index):
 def test_zscore_fusion_weighs_both_rankings_on_one_scale():
     import numpy as np
 
-    from rag.retrieval import convex_fusion
+    from rag.retrieval.fusion import convex_fusion
 
     rng = np.random.default_rng(0)
     dense = 0.45 + 0.03 * rng.standard_normal(100)  # the narrow cosine spread of the bundled model
@@ -89,7 +89,7 @@ def test_zscore_fusion_weighs_both_rankings_on_one_scale():
 def test_hybrid_beats_each_single_mode_on_the_question_set(retriever):
     import json
 
-    from rag.textnorm import contains_normalized
+    from rag.text.normalize import contains_normalized
 
     from .conftest import QUESTIONS
 
@@ -110,7 +110,7 @@ def test_hybrid_beats_each_single_mode_on_the_question_set(retriever):
 
 def test_a_question_naming_its_source_reads_that_document_first(retriever, index_settings):
     """"Selon la lettre du collège de prospective": the letters' passage answers, not their masthead."""
-    from rag.retrieval import Retriever
+    from rag.retrieval.retriever import Retriever
 
     question = "Pourquoi la relocalisation est-elle d'actualité selon la lettre du collège de prospective ?"
     evidence = "Si la relocalisation est d’actualité"
@@ -155,7 +155,7 @@ def test_an_explicit_document_filter_wins_over_a_named_source(retriever):
 
 def test_a_passage_that_continues_the_previous_one_is_found(retriever, index_settings):
     """The critic of the Institut Montaigne's idea sits in the chunk after the one naming the idea."""
-    from rag.retrieval import Retriever
+    from rag.retrieval.retriever import Retriever
 
     query = "Qui critique cette idée ? (proposé l'Institut Montaigne relancer l'industrie)"
     ranks = {}

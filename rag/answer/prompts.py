@@ -1,4 +1,4 @@
-"""French prompt templates (files in `prompts/`), loaded and checked once.
+"""French prompt templates (files in `rag/answer/templates/`), loaded and checked once.
 
 The refusal phrase is defined here only; prompts receive it as the `{refusal}` variable, and code and
 tests import `REFUSAL`, so the phrase cannot drift between what the LLM is told and what is checked.
@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from .errors import SettingsError
+from rag.errors import SettingsError
 
 REFUSAL = "Je ne trouve pas la réponse dans les documents disponibles."
 
-PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
+PROMPTS_DIR = Path(__file__).resolve().parent / "templates"
 
 # Exactly the variables each template must use: a missing one would silently drop context, an unknown
 # one would crash at the first question instead of at start-up.
@@ -57,12 +57,12 @@ def check_template(name: str, template: str) -> None:
     try:
         used = template_variables(template)
     except ValueError as exc:  # unbalanced braces
-        raise SettingsError(f"prompts/{name}.md is not a valid template ({exc}); escape literal braces as {{{{ }}}}.") from None
+        raise SettingsError(f"{name}.md is not a valid template ({exc}); escape literal braces as {{{{ }}}}.") from None
     expected = EXPECTED_VARIABLES[name]
     if used - expected:
-        raise SettingsError(f"prompts/{name}.md uses unknown variable(s) {sorted(used - expected)}; allowed: {sorted(expected)}.")
+        raise SettingsError(f"{name}.md uses unknown variable(s) {sorted(used - expected)}; allowed: {sorted(expected)}.")
     if expected - used:
-        raise SettingsError(f"prompts/{name}.md misses variable(s) {sorted(expected - used)}; add them to the template.")
+        raise SettingsError(f"{name}.md misses variable(s) {sorted(expected - used)}; add them to the template.")
 
 
 def load_prompts(directory: Path | str = PROMPTS_DIR) -> Prompts:

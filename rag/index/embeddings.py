@@ -9,8 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import SettingsError
-from .settings import BUNDLED_MODEL, Settings
+from rag.errors import SettingsError
+from rag.settings import BUNDLED_MODEL, Settings
 
 log = logging.getLogger(__name__)
 

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import re
 
-from .analysis import analyze, words
-from .lexicon import zipf
+from rag.text.analysis import analyze, words
+from rag.text.lexicon import zipf
 
 _WORD = re.compile(r"[^\W\d_][\w'’-]*|\d[\d.,]*")
 _QUESTION_WORDS = ("combien", "quand", "qui", "où", "pourquoi", "comment", "quel", "quelle", "quels", "quelles")

@@ -17,9 +17,9 @@ import uuid
 from pathlib import Path
 from typing import Any, Mapping
 
-from .errors import InputError
-from .schema import Answer
-from .settings import Settings
+from rag.errors import InputError
+from rag.schema import Answer
+from rag.settings import Settings
 
 FEEDBACK_FILE = "feedback.jsonl"
 MAX_COMMENT_CHARS = 2000

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .analysis import analyze
-from .schema import Citation, Passage
-from .sentences import Span, split_sentences
-from .textnorm import numbers_in
+from rag.text.analysis import analyze
+from rag.schema import Citation, Passage
+from rag.text.sentences import Span, split_sentences
+from rag.text.normalize import numbers_in
 
 _MARKER = re.compile(r"\s*\[(\d+)\]")
 # A claim is supported when this share of its content stems is in the quote (numbers must all be there),

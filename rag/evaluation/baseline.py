@@ -12,9 +12,9 @@ from typing import Any
 
 import numpy as np
 
-from .embeddings import Embedder, get_embedder
-from .ingest import load_documents
-from .settings import Settings
+from rag.index.embeddings import Embedder, get_embedder
+from rag.ingest.loaders import load_documents
+from rag.settings import Settings
 
 CHUNK_SIZE = 1000
 CHUNK_OVERLAP = 200

@@ -1,4 +1,4 @@
-"""Dense, BM25 and hybrid retrieval over a loaded index, and its LangChain retriever.
+"""Dense, BM25 and hybrid retrieval over a loaded index (the LangChain adapter is rag.retrieval.langchain).
 
 Dense scoring is sentence-level by default: a chunk scores the best cosine among its sentences
 (vectors stored in the index), because the bundled English-trained model dilutes a French chunk's
@@ -17,54 +17,17 @@ from __future__ import annotations
 from typing import Iterable
 
 import numpy as np
-from langchain_core.callbacks import CallbackManagerForRetrieverRun
-from langchain_core.documents import Document
-from langchain_core.retrievers import BaseRetriever
-from pydantic import ConfigDict
+from rag.errors import InputError
+from rag.index.embeddings import Embedder, get_embedder
+from rag.index.store import Index
+from rag.retrieval.fusion import NORMALISATIONS, convex_fusion, top_rows
+from rag.retrieval.sources import SourceReference, document_terms, find_source_reference
+from rag.schema import Passage
+from rag.settings import Settings
+from rag.text.analysis import analyze
 
-from .analysis import analyze
-from .embeddings import Embedder, get_embedder
-from .errors import InputError
-from .index import Index
-from .schema import Passage
-from .settings import Settings
-from .sources import SourceReference, document_terms, find_source_reference
-
-MODES = ("dense", "bm25", "hybrid")
 DENSE_UNITS = ("sentence", "chunk")
-NORMALISATIONS = ("zscore", "max", "minmax")
-
-
-def normalise(scores: np.ndarray, how: str) -> np.ndarray:
-    """Scores of one ranking put on a comparable scale before convex fusion.
-
-    zscore (default): (s - mean) / std over all scored chunks, so each ranking counts by how far a chunk
-    stands out from the rest, whatever the spread of raw cosines (narrow for this model) or BM25 scores.
-    max: cosines kept raw, BM25 divided by its best score (the previous default). minmax: both to [0, 1].
-    """
-    if scores.size == 0:
-        return scores
-    if how == "zscore":
-        std = float(scores.std())
-        return (scores - scores.mean()) / std if std > 1e-9 else np.zeros_like(scores)
-    if how == "minmax":
-        lo, hi = float(scores.min()), float(scores.max())
-        return (scores - lo) / (hi - lo) if hi - lo > 1e-9 else np.zeros_like(scores)
-    return scores
-
-
-def convex_fusion(dense: np.ndarray, bm25: np.ndarray, alpha: float, how: str = "zscore") -> np.ndarray:
-    """alpha * normalised dense + (1 - alpha) * normalised BM25, for aligned arrays of chunk scores."""
-    if how == "max":
-        top = float(bm25.max()) if bm25.size else 0.0
-        return alpha * dense + (1 - alpha) * (bm25 / top if top > 0 else bm25)
-    return alpha * normalise(dense, how) + (1 - alpha) * normalise(bm25, how)
-
-
-def top_rows(scores: np.ndarray, rows: np.ndarray, n: int, positive: bool = False) -> list[int]:
-    """The n best rows (ties broken by row number), optionally only those scoring above 0."""
-    order = np.lexsort((rows, -scores))[:n]
-    return [int(rows[i]) for i in order if not positive or scores[i] > 0]
+MODES = ("dense", "bm25", "hybrid")
 
 
 def validate_request(settings: Settings, query: str, k: int | None, mode: str | None) -> tuple[str, int, str]:
@@ -109,9 +72,13 @@ class Retriever:
         for i, c in enumerate(index.chunks):
             doc_rows.setdefault(c.doc_id, []).append(i)
         self._doc_rows = {k: np.array(v, dtype=np.int64) for k, v in doc_rows.items()}
-        # Previous chunk of the same section (-1: none), for the keyword context of hybrid mode.
-        self._previous = np.array([i - 1 if i and index.chunks[i - 1].doc_id == c.doc_id and index.chunks[i - 1].heading == c.heading
-                                   else -1 for i, c in enumerate(index.chunks)], dtype=np.int64)
+        # Row of the previous chunk of the same section, for the keyword context of hybrid mode; a chunk
+        # opening its section gets a zero weight instead (and points at itself, a harmless index).
+        n_rows = range(len(index.chunks))
+        same = [bool(i) and index.chunks[i - 1].doc_id == index.chunks[i].doc_id
+                and index.chunks[i - 1].heading == index.chunks[i].heading for i in n_rows]
+        self._previous = np.array([i - 1 if same[i] else i for i in n_rows], dtype=np.int64)
+        self._has_previous = np.array(same, dtype=np.float32)
         self._doc_terms = {d["doc_id"]: document_terms(d) for d in index.docs if d["doc_id"] in self._doc_rows}
 
     def source_reference(self, query: str) -> SourceReference | None:
@@ -162,8 +129,7 @@ class Retriever:
         w = self.settings.context_weight
         if not w:
             return bm25
-        has_prev = self._previous >= 0
-        return bm25 + w * np.where(has_prev, bm25[np.where(has_prev, self._previous, 0)], 0.0)
+        return bm25 + w * self._has_previous * bm25[self._previous]
 
     def dense_scores(self, query: str, allowed: np.ndarray | None, n: int) -> dict[int, float]:
         """Top-n rows by dense score."""
@@ -183,6 +149,11 @@ class Retriever:
         Without doc_ids, a question naming its source document puts that document's passages first and is
         searched without the naming phrase (rag.sources).
         """
+        return self.search_named(query, k, mode, doc_ids)[0]
+
+    def search_named(self, query: str, k: int | None = None, mode: str | None = None,
+                     doc_ids: Iterable[str] | None = None) -> tuple[list[Passage], SourceReference | None]:
+        """`search`, with the source document the question named (None without one or with doc_ids)."""
         query, k, mode, ids = self.check(query, k, mode, doc_ids)
         ref = None if ids else self.source_reference(query)
         if ref:
@@ -214,7 +185,7 @@ class Retriever:
                     dense_score=None if dense is None else float(dense[pos[row]]),
                     bm25_score=None if bm25 is None else float(bm25[pos[row]]))
             for i, row in enumerate(order)
-        ]
+        ], ref
 
     @staticmethod
     def _pool(mode: str, rows: np.ndarray, dense, bm25, preferred: np.ndarray, k: int, n: int) -> list[int]:
@@ -230,27 +201,3 @@ class Retriever:
             else:
                 pool += top_rows(dense[mask], sub, n) + top_rows(bm25[mask], sub, n, positive=True)
         return list(dict.fromkeys(pool))
-
-
-class HybridRetriever(BaseRetriever):
-    """LangChain retriever over `Retriever`: returns Documents with the chunk metadata and scores."""
-
-    model_config = ConfigDict(arbitrary_types_allowed=True)
-
-    retriever: Retriever
-    k: int | None = None
-    mode: str | None = None
-    doc_ids: list[str] | None = None
-
-    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
-        passages = self.retriever.search(query, k=self.k, mode=self.mode, doc_ids=self.doc_ids)
-        return [passage_to_document(p) for p in passages]
-
-
-def passage_to_document(p: Passage) -> Document:
-    """A LangChain Document for a passage (chunk fields and scores in metadata)."""
-    c = p.chunk
-    meta = {"chunk_id": c.chunk_id, "doc_id": c.doc_id, "title": c.title, "heading": c.heading,
-            "start": c.start, "end": c.end, "rank": p.rank, "score": p.score,
-            "dense_score": p.dense_score, "bm25_score": p.bm25_score, **c.metadata}
-    return Document(page_content=c.text, metadata=meta, id=c.chunk_id)

@@ -41,7 +41,7 @@ import math
 import re
 from typing import Any, Iterable
 
-from .textnorm import normalize_for_match
+from rag.text.normalize import normalize_for_match
 
 PRIMARY_METRIC = "answer.accuracy"
 HIT_KS = (1, 3, 5, 10)
@@ -233,10 +233,9 @@ def citation_judgements(record: dict[str, Any]) -> tuple[list[bool], list[bool]]
         return [], []
     evidence = record.get("evidence") or []
     by_n = {c.get("n"): c for c in record.get("citations") or []}
-    sentences = [(s, ms) for s, ms in answer_sentences(record.get("answer") or "")]
     cit_ok: dict[int, bool] = {}
     sent_ok: list[bool] = []
-    for text, markers in sentences:
+    for text, markers in answer_sentences(record.get("answer") or ""):
         supported = False
         for n in markers:
             c = by_n.get(n)

@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 from typing import Iterable
 
-from .analysis import analyze
+from rag.text.analysis import analyze
 
 # Kinds of document as a French question names them; they say "a document", not which one.
 _KIND_WORDS = ("lettre", "lettres", "newsletter", "document", "documents", "article", "articles", "communiqué",

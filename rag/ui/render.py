@@ -12,7 +12,7 @@ import html
 import re
 from typing import Any, Iterable, Mapping
 
-from .schema import Answer, Citation, Passage
+from rag.schema import Answer, Citation, Passage
 
 # Labels shown to users (the UI is in French; identifiers stay English).
 MODE_LABELS = {"hybrid": "Hybride (sens + mots-clés)", "dense": "Sens (vecteurs)", "bm25": "Mots-clés (BM25)"}
@@ -71,9 +71,10 @@ def quote_span(text: str, quote: str, start: int | None, end: int | None) -> tup
     return None
 
 
-def highlight_html(text: str, span: tuple[int, int] | None | list[tuple[int, int] | None]) -> str:
-    """The escaped passage with each span wrapped in <mark> (overlapping spans merged); line breaks kept."""
-    spans = sorted(x for x in (span if isinstance(span, list) else [span]) if x is not None)
+def highlight_html(text: str, spans: Iterable[tuple[int, int] | None]) -> str:
+    """The escaped passage with each span wrapped in <mark> (overlapping spans merged, None skipped);
+    line breaks kept."""
+    spans = sorted(x for x in spans if x is not None)
     merged: list[list[int]] = []
     for s, e in spans:
         if merged and s <= merged[-1][1]:
@@ -142,10 +143,9 @@ def _numbers(group: list[Citation]) -> str:
     return "".join(f"[{c.n}]" for c in group)
 
 
-def citation_markdown(group: Citation | list[Citation], documents: Mapping[str, Mapping[str, Any]]) -> str:
-    """One cited passage as a Markdown block: its [n] numbers and title, publisher/date, rank/score,
-    then each supporting quote."""
-    group = group if isinstance(group, list) else [group]
+def citation_markdown(group: list[Citation], documents: Mapping[str, Mapping[str, Any]]) -> str:
+    """One cited passage (its citations, see `cited_passages`) as a Markdown block: its [n] numbers and
+    title, publisher/date, rank/score, then each supporting quote."""
     c = group[0]
     meta = _doc_meta(documents, c.doc_id)
     head = f"**{_numbers(group)} {escape_markdown(c.title)}** — {escape_markdown(document_line(meta))}"
@@ -191,7 +191,7 @@ def _passage_card(p: Passage, documents: Mapping[str, Mapping[str, Any]]) -> str
         f"<article class='rag-source rag-other' data-doc-id='{esc(p.doc_id)}'>"
         f"<header><strong class='rag-title'>{esc(p.chunk.title)}</strong>{heading}</header>"
         f"<div class='rag-meta'>{esc(document_line(meta))} · rang {p.rank} · score {format_score(p.score)}</div>"
-        f"<blockquote class='rag-passage'>{highlight_html(p.text, None)}</blockquote>"
+        f"<blockquote class='rag-passage'>{highlight_html(p.text, [])}</blockquote>"
         f"</article>"
     )
 

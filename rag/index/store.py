@@ -33,21 +33,22 @@ from typing import Any
 
 import numpy as np
 
-from . import __version__
-from .chunking import chunk_document
-from .errors import IndexCorruptedError, IndexMissingError, IndexStaleError
-from .ingest import METADATA_FILE, SourceDocument, corpus_files, file_sha256, load_corpus
-from .schema import Chunk
-from .sentences import split_sentences
-from .settings import Settings
+from rag import __version__
+from rag.ingest.chunking import chunk_document
+from rag.errors import IndexCorruptedError, IndexMissingError, IndexStaleError
+from rag.ingest.loaders import METADATA_FILE, SourceDocument, corpus_files, file_sha256, load_corpus
+from rag.schema import Chunk
+from rag.text.sentences import split_sentences
+from rag.settings import Settings
 
 log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 2  # 2: sentence vectors stored with the chunks
 CURRENT = "current"
 FIX = "Run `rag index --rebuild` to rebuild it."
-# Code whose output is stored in the index: when it changes, the index is rebuilt (embeddings are reused).
-_PIPELINE_MODULES = ("clean.py", "lexicon.py", "chunking.py", "sentences.py", "analysis.py", "ingest.py")
+# Sub-packages whose code (and data files) shape what the index stores: any change there rebuilds the index
+# (embeddings are reused). Walked, not listed, so a moved or added module is never left out.
+_PIPELINE_PACKAGES = ("text", "ingest")
 
 
 def _progress(message: str, quiet: bool) -> None:
@@ -56,13 +57,13 @@ def _progress(message: str, quiet: bool) -> None:
 
 
 def pipeline_fingerprint() -> str:
-    """Hash of the code that turns files into chunks and terms."""
+    """Hash of the code and data files that turn corpus files into chunks, sentences and terms."""
     h = hashlib.sha256()
-    here = Path(__file__).resolve().parent
-    for name in _PIPELINE_MODULES:
-        p = here / name
-        if p.exists():
-            h.update(p.read_bytes())
+    package = Path(__file__).resolve().parent.parent
+    for sub in _PIPELINE_PACKAGES:
+        for p in sorted((package / sub).rglob("*")):
+            if p.is_file() and p.suffix in (".py", ".txt", ".json") and "__pycache__" not in p.parts:
+                h.update(str(p.relative_to(package)).encode() + b"\0" + p.read_bytes())
     return h.hexdigest()[:16]
 
 
@@ -105,7 +106,7 @@ def prepare_text(doc: SourceDocument, settings: Settings) -> str:
     """The document text that gets chunked: cleaned unless cleaning is off."""
     if not settings.clean:
         return doc.text
-    from .clean import clean_text
+    from rag.ingest.clean import clean_text
 
     return clean_text(doc.text, boilerplate_start=doc.metadata.get("boilerplate_start")).text
 
@@ -223,8 +224,8 @@ def build_index(settings: Settings, *, quiet: bool = False) -> dict[str, Any]:
     import faiss
 
     logging.getLogger("bm25s").setLevel(logging.WARNING)  # bm25s sets its logger to DEBUG: keep build output readable
-    from .analysis import analyze
-    from .embeddings import get_embedder
+    from rag.text.analysis import analyze
+    from rag.index.embeddings import get_embedder
 
     t0 = time.perf_counter()
     index_dir = settings.index_dir

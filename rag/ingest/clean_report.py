@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from .clean import clean_text
-from .lexicon import known_word_share
+from rag.ingest.clean import clean_text
+from rag.text.lexicon import known_word_share
 
 def max_spaced_letter_run(text: str) -> int:
     """Length of the longest run of single letters separated by single spaces ('L e t t r e' -> 6)."""
@@ -13,7 +13,7 @@ def max_spaced_letter_run(text: str) -> int:
     return max((len(m.group(0).split()) for m in runs), default=0)
 
 
-def render_report(documents, doc_id: str | None = None) -> str:
+def render_clean_report(documents, doc_id: str | None = None) -> str:
     """Markdown report: per document, characters and known-word share before/after cleaning, then per repair
     its count and up to 3 (before -> after) examples. `doc_id` limits it to one document."""
     out = ["# Text cleaning report", ""]

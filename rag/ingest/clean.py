@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Callable
 
-from .lexicon import is_known_word, tokenize_words, zipf
+from rag.text.lexicon import is_known_word, tokenize_words, zipf
 
 
 @dataclass

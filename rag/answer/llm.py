@@ -11,10 +11,10 @@ from typing import Iterator
 
 from langchain_core.messages import HumanMessage, SystemMessage
 
-from .errors import LLMError
-from .prompts import REFUSAL, Prompts, default_prompts
-from .settings import Settings
-from .textnorm import normalize_for_match
+from rag.errors import LLMError
+from rag.answer.prompts import REFUSAL, Prompts, default_prompts
+from rag.settings import Settings
+from rag.text.normalize import normalize_for_match
 
 FALLBACK_NOTICE = "Le serveur LLM n'a pas répondu ({reason}) : réponse extractive affichée à la place."
 

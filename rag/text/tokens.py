@@ -8,7 +8,7 @@ from pathlib import Path
 import tiktoken
 from tiktoken.load import load_tiktoken_bpe
 
-_BPE_FILE = Path(__file__).resolve().parent / "resources" / "tiktoken" / "9b5ad71b2ce5302211f9c61530b329a4922fc6a4"
+_BPE_FILE = Path(__file__).resolve().parent.parent / "resources" / "tiktoken" / "9b5ad71b2ce5302211f9c61530b329a4922fc6a4"
 _BPE_SHA256 = "223921b76ee99bde995b7ff738513eef100fb51d18c93597a113bcffe865b2a7"
 # Same pattern and special tokens as tiktoken_ext.openai_public.cl100k_base, which would download the file.
 _PAT = r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+|\s++$|\s*[\r\n]|\s+(?!\S)|\s"""

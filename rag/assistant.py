@@ -8,23 +8,20 @@ question (rag.followup without an LLM, the condense prompt with one).
 
 from __future__ import annotations
 
-import argparse
-import json
 import time
-from pathlib import Path
 from typing import Iterator
 
-from .answer import ExtractiveAnswerer, QueryCachingEmbedder
-from .embeddings import get_embedder
-from .english import to_french_query
-from .errors import InputError, LLMError
-from .followup import standalone_question
-from .index import Index, load_index
-from .retrieval import Retriever, validate_request
-from .schema import Answer
-from .settings import Settings, load_settings
+from rag.answer.extractive import ExtractiveAnswerer, QueryCachingEmbedder
+from rag.index.embeddings import get_embedder
+from rag.query.english import to_french_query
+from rag.errors import InputError, LLMError
+from rag.query.followup import standalone_question
+from rag.index.store import Index, load_index
+from rag.retrieval.retriever import Retriever, validate_request
+from rag.schema import Answer
+from rag.settings import Settings, load_settings
 
-from .prompts import REFUSAL  # noqa: E402  (defined once, re-exported for callers and tests)
+from rag.answer.prompts import REFUSAL  # noqa: E402  (defined once, re-exported for callers and tests)
 
 __all__ = ["Assistant", "REFUSAL", "standalone_question"]
 
@@ -58,11 +55,11 @@ class Assistant:
         notice = None
         if which == "llm":
             try:
-                from .llm import LLMAnswerer
+                from rag.answer.llm import LLMAnswerer
                 answer = yield from self._llm(LLMAnswerer(self.settings), question, history, mode, k, doc_ids, streaming)
                 return (yield answer)
             except LLMError as exc:
-                from .llm import FALLBACK_NOTICE
+                from rag.answer.llm import FALLBACK_NOTICE
                 notice = FALLBACK_NOTICE.format(reason=getattr(exc, "reason", "aucun serveur configuré"))
         answer = yield from self._extractive(question, history, mode, k, doc_ids, streaming)
         answer.notice = notice
@@ -70,17 +67,16 @@ class Assistant:
 
     def _llm(self, llm, question, history, mode, k, doc_ids, streaming):
         """LLM path: condense, retrieve, stream, then verify; abstain when the model refuses or nothing survives."""
-        from .citations import verify
-        from .llm import is_refusal
+        from rag.answer.citations import verify
+        from rag.answer.llm import is_refusal
 
         t0 = time.perf_counter()
         standalone = llm.condense(question, history) if history else question
         query = to_french_query(standalone)  # the corpus is French: an English question is searched in French words
-        passages = self.retriever.search(query, k=k, mode=mode, doc_ids=doc_ids)
+        passages, ref = self.retriever.search_named(query, k=k, mode=mode, doc_ids=doc_ids)
         t1 = time.perf_counter()
         answer = Answer(question=question, standalone_question=standalone, answer=REFUSAL, abstained=True,
-                        passages=passages, answerer="llm")
-        answer.source_doc_id, _ = self._named_source(query, doc_ids)
+                        passages=passages, answerer="llm", source_doc_id=ref.doc_id if ref else None)
         # The same evidence test as the extractive path, before the model is asked: a refusal must not rest
         # on the prompt alone, and a question the documents cannot answer costs no LLM call.
         q, ranked = self.extractive.score(query, passages)
@@ -99,22 +95,17 @@ class Assistant:
         answer.timings_ms = {"retrieve": (t1 - t0) * 1000, "answer": (t2 - t1) * 1000, "total": (t2 - t0) * 1000}
         return answer
 
-    def _named_source(self, query: str, doc_ids) -> tuple[str | None, str]:
-        """(the document the question names, the query without the naming phrase), as retrieval saw them:
-        sentences are then scored on what is asked, not on the words naming where to look."""
-        ref = None if doc_ids else self.retriever.source_reference(query)
-        return (ref.doc_id, ref.query) if ref else (None, query)
-
     def _extractive(self, question, history, mode, k, doc_ids, streaming):
         """Extractive path; while streaming, each chosen sentence is yielded as soon as it is chosen."""
         t0 = time.perf_counter()
         standalone = to_french_query(standalone_question(question, history))
-        passages = self.retriever.search(standalone, k=k, mode=mode, doc_ids=doc_ids)
+        passages, ref = self.retriever.search_named(standalone, k=k, mode=mode, doc_ids=doc_ids)
         t1 = time.perf_counter()
-        answer = Answer(question=question, standalone_question=standalone, answer=REFUSAL, abstained=True, passages=passages)
-        answer.source_doc_id, wanted = self._named_source(standalone, doc_ids)
+        answer = Answer(question=question, standalone_question=standalone, answer=REFUSAL, abstained=True,
+                        passages=passages, source_doc_id=ref.doc_id if ref else None)
         shown = ""
-        for text, citations in self.extractive.answer(wanted, passages):
+        # sentences are scored on what is asked, not on the words naming where to look
+        for text, citations in self.extractive.answer(ref.query if ref else standalone, passages):
             answer.answer, answer.abstained, answer.citations = text, False, citations
             if streaming:  # the sentence is known now: show it at once, in a few growing pieces for the chat box
                 yield from _pieces(shown, text)
@@ -132,41 +123,3 @@ def _pieces(before: str, text: str, words_per_piece: int = 12) -> Iterator[str]:
     for i in range(words_per_piece, len(added), words_per_piece):
         yield before + " ".join(added[:i])
     yield text
-
-
-# --- rag ask ----------------------------------------------------------------------------------------
-
-def add_ask_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("question", help="the question, in French")
-    p.add_argument("--history", type=Path, default=None, help='JSON file: [["question", "answer"], ...], oldest first')
-    p.add_argument("-k", type=int, default=None, help="passages retrieved (default: RAG_TOP_K)")
-    p.add_argument("--mode", default=None, help="dense | bm25 | hybrid")
-    p.add_argument("--doc", action="append", default=None, metavar="ID", help="only search this document id (repeatable)")
-    p.add_argument("--answerer", default=None, choices=("extractive", "llm"), help="who writes the answer (default: RAG_ANSWERER)")
-    p.add_argument("--json", action="store_true", help="print the JSON contract")
-
-
-def _read_history(path: Path | None) -> list[tuple[str, str]] | None:
-    if path is None:
-        return None
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return [(str(u), str(a)) for u, a in data]
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, TypeError, ValueError) as exc:
-        raise InputError(f"--history {path}: expected a JSON list of [question, answer] pairs ({exc}).") from None
-
-
-def cmd_ask(args: argparse.Namespace) -> int:
-    settings = load_settings()
-    validate_request(settings, args.question, args.k, args.mode)  # fail fast, before loading the model
-    history = _read_history(args.history)
-    answer = Assistant(settings).ask(args.question, history, mode=args.mode, k=args.k, doc_ids=args.doc, answerer=args.answerer)
-    if args.json:
-        print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
-        return 0
-    if answer.notice:
-        print(f"({answer.notice})\n")
-    print(answer.answer)
-    for c in answer.citations:
-        print(f"\n[{c.n}] {c.title} ({c.doc_id})\n    « {c.quote} »")
-    return 0

@@ -14,9 +14,9 @@ import re
 from dataclasses import dataclass
 from typing import Callable
 
-from .schema import Chunk
-from .sentences import Span, split_sentences
-from .tokens import count_tokens
+from rag.schema import Chunk
+from rag.text.sentences import Span, split_sentences
+from rag.text.tokens import count_tokens
 
 _WORD_SPAN = re.compile(r"\S+")
 

@@ -35,7 +35,7 @@ Abstention is evidence-based (`refusal_reason`), never a prompt instruction: ref
 - a rare name of the question only appears in sentences that match the rest of it poorly (a map label
   "Occitanie" is no evidence about Occitanie's industrial policy);
 - a figure is asked and no well-matching sentence holds one the question does not already give.
-The thresholds were calibrated on tests/questions.jsonl with scripts/calibrate_abstention.py (see its
+The thresholds were calibrated on rag/evaluation/data/questions.jsonl with scripts/calibrate_abstention.py (see its
 output for the trade-off between refusing unanswerable and answerable questions).
 """
 
@@ -50,10 +50,11 @@ from typing import Iterator
 
 import numpy as np
 
-from .analysis import analyze, words
-from .schema import Citation, Passage
-from .sentences import split_sentences
-from .textnorm import numbers_in
+from rag.text.analysis import analyze, words
+from rag.text.lexicon import tokenize_words
+from rag.schema import Citation, Passage
+from rag.text.sentences import split_sentences
+from rag.text.normalize import numbers_in
 
 # --- question analysis --------------------------------------------------------------------------------
 
@@ -92,31 +93,28 @@ _COUNTED = re.compile(r"\d[\d.,\u202f\u00a0]*\s+(?:%\s+)?([^\W\d_]+(?:\s+[^\W\d_
 _EXPANSION = r"(?:\s*[(\[:]\s*[A-Za-zÀ-ÿ]|\s*[(\[][^)\]]{6,}[)\]])"
 
 
+# The kind of answer a question asks for, from its wording (accent-folded words), first match wins:
+# "quel est le salaire moyen" asks for a figure as "combien" does.
+_QUESTION_TYPES = tuple((kind, re.compile(pattern)) for kind, pattern in (
+    ("figure", r"\b(combien|how (much|many)|quel(le)?s? (est |sont |etait |etaient |sera |seront )?(le |la |les |l )?"
+               r"(montant|nombre|part|budget|somme|taux|pourcentage|proportion|effectif|capacite|surface|superficie|cout|"
+               r"chiffre|salaire|remuneration|revenu|prix|tarif|valeur|population|volume|total)s?)\b"),
+    ("duration", r"\b(combien de temps|how long|quelle duree|en combien de (mois|jours|semaines|annees))\b"),
+    ("date", r"\b(quand|when|quelle (date|annee)|en quelle annee|depuis quand|a quelle date)\b"),
+    ("definition", r"\b(que signifie|que veut dire|qu est ce que|qu est ce qu|que designe|que designent|qu appelle|"
+                   r"qu entend|definit|que recouvre)\b"),
+    ("why", r"\b(pourquoi|why)\b"),
+    ("entity", r"\b(quel(le)?s? (entreprise|societe|start up|startup|industriel|groupe|constructeur|usine|fabricant|"
+               r"acteur|organisme|port|site|ville|projet|programme)s?)\b|\bwhich (compan|firm|site|port)"),
+    ("person", r"^(et )?(par |a )?qui\b|\bwho\b"),
+    ("place", r"^(et )?ou\b|\bwhere\b|\bdans quelle (ville|commune|region|departement)\b|\ben quel lieu\b"),
+))
+
+
 def question_type(question: str) -> str | None:
     """figure | duration | date | definition | why | entity | person | place | None, from the question's wording (French or English)."""
     q = " ".join(words(question))
-    # "quel est le salaire moyen" asks for a figure as "combien" does
-    if re.search(r"\b(combien|how (much|many)|quel(le)?s? (est |sont |etait |etaient |sera |seront )?(le |la |les |l )?"
-                 r"(montant|nombre|part|budget|somme|taux|pourcentage|proportion|effectif|capacite|surface|superficie|cout|"
-                 r"chiffre|salaire|remuneration|revenu|prix|tarif|valeur|population|volume|total)s?)\b", q):
-        return "figure"
-    if re.search(r"\b(combien de temps|how long|quelle duree|en combien de (mois|jours|semaines|annees))\b", q):
-        return "duration"
-    if re.search(r"\b(quand|when|quelle (date|annee)|en quelle annee|depuis quand|a quelle date)\b", q):
-        return "date"
-    if re.search(r"\b(que signifie|que veut dire|qu est ce que|qu est ce qu|que designe|que designent|qu appelle|"
-                 r"qu entend|definit|que recouvre)\b", q):
-        return "definition"
-    if re.search(r"\b(pourquoi|why)\b", q):
-        return "why"
-    if re.search(r"\b(quel(le)?s? (entreprise|societe|start up|startup|industriel|groupe|constructeur|usine|fabricant|"
-                 r"acteur|organisme|port|site|ville|projet|programme)s?)\b|\bwhich (compan|firm|site|port)", q):
-        return "entity"
-    if re.search(r"^(et )?(par |a )?qui\b|\bwho\b", q):
-        return "person"
-    if re.search(r"^(et )?ou\b|\bwhere\b|\bdans quelle (ville|commune|region|departement)\b|\ben quel lieu\b", q):
-        return "place"
-    return None
+    return next((kind for kind, pattern in _QUESTION_TYPES if pattern.search(q)), None)
 
 
 def _counted_noun(question: str) -> str | None:
@@ -184,12 +182,13 @@ _FUNCTION_WORDS = frozenset("de la le les des et a en du un une est sont au aux 
 MIN_UNIT_CHARS = 80  # shorter layout fragments are merged with the following lines
 
 
-_ROW_WORDS = 8  # words from which a unit without function words is a table row, not a label
+# Words of 2+ letters from which a unit without function words is a table row, not a label: a row of
+# figures ending on a label ("+703 +1342 -639 Occitanie") has few.
+_ROW_WORDS = 8
 
 
-def _alphabetic_words(text: str) -> int:
-    """Words of two letters or more: a row of figures ending on a label ("+703 +1342 -639 Occitanie") has few."""
-    return sum(1 for w in words(text) if len(w) >= 2 and w.isalpha())
+def _long_words(text: str) -> int:
+    return sum(len(w) > 1 for w in tokenize_words(text))
 
 
 @dataclass
@@ -502,7 +501,7 @@ class ExtractiveAnswerer:
             # map labels count for less: "Occitanie" on a map of France is no evidence about it; a table row
             # that says something about the name ("ROQUETTE FRERES Béthune 10.62Z Fabrication de produits
             # amylacés 2 000 à 4 999 salariés") counts as a sentence
-            support = max((u.evidence * (1.0 if u.prose or _alphabetic_words(u.text) >= _ROW_WORDS else 0.6)
+            support = max((u.evidence * (1.0 if u.prose or _long_words(u.text) >= _ROW_WORDS else 0.6)
                            for u in ranked if stems <= u.terms), default=0.0)
             if support < self.weights.name_threshold:
                 return "name-unsupported"  # "la région Bretagne": only a map label names it, no sentence about it

@@ -16,7 +16,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
-from .errors import CorpusError
+from rag.errors import CorpusError
 
 log = logging.getLogger(__name__)
 

@@ -14,88 +14,19 @@ A follow-up with a `standalone` field is also asked in that self-contained form 
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError
-from .metrics import compute_metrics, retrieval_metrics
-from .settings import ROOT, Settings
+from rag.errors import InputError
+from rag.evaluation.metrics import compute_metrics, retrieval_metrics
+from rag.evaluation.questions import load_questions
+from rag.settings import Settings
 
-DEFAULT_QUESTIONS = ROOT / "tests" / "questions.jsonl"
 RETRIEVED_K = 10
-_LIST_FIELDS = ("facts", "evidence")
 
-
-# --- question files ---------------------------------------------------------------------------------
-
-def _check_question(obj: Any, lineno: int, seen: set[str]) -> dict[str, Any]:
-    """The question as a dict with defaults filled in; ValueError saying what is wrong otherwise."""
-    if not isinstance(obj, dict):
-        raise ValueError(f"expected a JSON object, got {type(obj).__name__}")
-    q = dict(obj)
-    if not isinstance(q.get("question"), str) or not q["question"].strip():
-        raise ValueError("'question' is missing or empty")
-    qid = q.get("id", f"line{lineno}")
-    if not isinstance(qid, (str, int)) or isinstance(qid, bool):
-        raise ValueError("'id' must be a string")
-    q["id"] = str(qid)
-    if q["id"] in seen:
-        raise ValueError(f"id {q['id']!r} is used by an earlier line")
-    for name in _LIST_FIELDS:
-        value = q.get(name, [])
-        if isinstance(value, str):
-            value = [value]
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise ValueError(f"'{name}' must be a list of strings")
-        q[name] = value
-    answerable = q.get("answerable", True)
-    if not isinstance(answerable, bool):
-        raise ValueError("'answerable' must be true or false")
-    q["answerable"] = answerable
-    history = q.get("history") or []
-    if not isinstance(history, list) or not all(
-        isinstance(turn, (list, tuple)) and len(turn) == 2 and all(isinstance(t, str) for t in turn) for turn in history
-    ):
-        raise ValueError("'history' must be a list of [user, assistant] pairs of strings")
-    q["history"] = [list(turn) for turn in history]
-    standalone = q.get("standalone")
-    if standalone is not None and (not isinstance(standalone, str) or not standalone.strip()):
-        raise ValueError("'standalone' must be a non-empty string (the follow-up written self-contained)")
-    q["category"] = str(q.get("category") or "uncategorised")
-    return q
-
-
-def load_questions(path: str | Path) -> tuple[list[dict[str, Any]], list[str]]:
-    """Questions of a JSONL file and one error message per malformed line ("line N: ...").
-
-    Malformed lines are skipped so the others still run; blank lines are ignored.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"Question file {path} does not exist: give a JSONL file (one question object per line).")
-    questions: list[dict[str, Any]] = []
-    errors: list[str] = []
-    seen: set[str] = set()
-    with path.open(encoding="utf-8-sig", errors="replace") as f:
-        for lineno, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            try:
-                q = _check_question(json.loads(line), lineno, seen)
-            except json.JSONDecodeError as exc:
-                errors.append(f"line {lineno}: not valid JSON ({exc.msg} at column {exc.colno})")
-                continue
-            except ValueError as exc:
-                errors.append(f"line {lineno}: {exc}")
-                continue
-            seen.add(q["id"])
-            q["line"] = lineno
-            questions.append(q)
-    return questions, errors
 
 
 # --- running ----------------------------------------------------------------------------------------
@@ -151,8 +82,8 @@ def run_comparison(assistant: Any, settings: Settings, records: list[dict[str, A
 
     Reuses the loaded index and embedder: only the baseline's ~100 chunks are embedded.
     """
-    from .baseline import NAME, NaiveBaseline
-    from .retrieval import MODES
+    from rag.evaluation.baseline import NAME, NaiveBaseline
+    from rag.retrieval.retriever import MODES
 
     retriever = assistant.retriever
     t0 = time.perf_counter()
@@ -191,9 +122,9 @@ def run_evaluation(questions_path: str | Path, out_dir: str | Path, settings: Se
                    assistant: Any = None) -> dict[str, Any]:
     """Run every question, write the outputs to `out_dir`, return metrics, comparison, paths and load errors.
 
-    `assistant` lets a caller that already holds a loaded `rag.chain.Assistant` reuse it.
+    `assistant` lets a caller that already holds a loaded `rag.assistant.Assistant` reuse it.
     """
-    from .report import render_report
+    from rag.evaluation.report import render_report
 
     questions, load_errors = load_questions(questions_path)
     if not questions:
@@ -203,7 +134,7 @@ def run_evaluation(questions_path: str | Path, out_dir: str | Path, settings: Se
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     if assistant is None:
-        from .chain import Assistant
+        from rag.assistant import Assistant
 
         assistant = Assistant(settings)
     records = [run_question(assistant, q, mode=mode, answerer=answerer) for q in _progress(questions, progress, "eval")]
@@ -229,65 +160,3 @@ def run_evaluation(questions_path: str | Path, out_dir: str | Path, settings: Se
     paths.update(render_report(metrics, records, out, compare=comparison, run_info=run_info))
     return {"metrics": metrics, "compare": comparison, "paths": {k: str(v) for k, v in paths.items()},
             "load_errors": load_errors, "run": run_info}
-
-
-# --- CLI --------------------------------------------------------------------------------------------
-
-def add_eval_arguments(p: argparse.ArgumentParser) -> None:
-    """Arguments of `rag eval`."""
-    p.add_argument("--questions", type=Path, default=DEFAULT_QUESTIONS,
-                   help=f"question set, JSONL in the contract's format (default: {DEFAULT_QUESTIONS.relative_to(ROOT)})")
-    p.add_argument("--out", type=Path, default=Path("eval-out"), help="folder for results.jsonl, metrics.json, report.md and charts (default: eval-out)")
-    p.add_argument("--mode", default=None, choices=("dense", "bm25", "hybrid"), help="retrieval mode (default: RAG_RETRIEVAL_MODE)")
-    p.add_argument("--answerer", default=None, choices=("extractive", "llm"), help="who writes answers (default: RAG_ANSWERER)")
-    p.add_argument("--compare", action="store_true", help="also compare dense / bm25 / hybrid retrieval and the naive LangChain baseline")
-    p.add_argument("--no-progress", action="store_true", help="do not show the progress bar")
-
-
-_SUMMARY = (
-    ("answer.accuracy", "questions handled correctly"),
-    ("answer.all_facts", "answerable questions with every expected fact"),
-    ("answer.fact_recall", "expected facts found in answers"),
-    ("retrieval.hit@5", "right passage in the top 5"),
-    ("retrieval.mrr", "mean reciprocal rank"),
-    ("citation.precision", "citations that support their sentence"),
-    ("citation.recall", "answer sentences with a supporting citation"),
-    ("abstention.recall", "unanswerable questions refused"),
-    ("abstention.false_rate", "answerable questions wrongly refused"),
-    ("latency.total.median_ms", "median time per question (ms)"),
-)
-
-
-def _fmt(value: Any) -> str:
-    if value is None:
-        return "n/a"
-    return f"{value:.3f}" if isinstance(value, float) else str(value)
-
-
-def cmd_eval(args: argparse.Namespace) -> int:
-    """`rag eval`: run, then print a summary table and the files written."""
-    from .settings import load_settings
-
-    settings = load_settings()
-    result = run_evaluation(args.questions, args.out, settings, mode=args.mode, answerer=args.answerer,
-                            compare=args.compare, progress=not args.no_progress)
-    for err in result["load_errors"]:
-        print(f"skipped {args.questions}: {err}", file=sys.stderr)
-    m = result["metrics"]
-    print(f"Evaluated {m['n.questions']} questions in {result['run']['seconds']} s "
-          f"({m['n.errors']} failed, {len(result['load_errors'])} malformed lines skipped)")
-    width = max(len(k) for k, _ in _SUMMARY)
-    for key, label in _SUMMARY:
-        print(f"  {key:<{width}}  {_fmt(m.get(key)):>7}  {label}")
-    if m.get("followup.n"):
-        print(f"Follow-ups vs standalone ({m['followup.n']} pairs): fact recall {_fmt(m.get('followup.fact_recall'))} "
-              f"vs {_fmt(m.get('followup.standalone.fact_recall'))}, hit@5 {_fmt(m.get('followup.hit@5'))} "
-              f"vs {_fmt(m.get('followup.standalone.hit@5'))}")
-    if result["compare"]:
-        print("Retrieval comparison (hit@5 / MRR / nDCG@10):")
-        for name, sm in result["compare"]["systems"].items():
-            print(f"  {name:<46} {_fmt(sm['hit@5'])} / {_fmt(sm['mrr'])} / {_fmt(sm['ndcg@10'])}")
-    print("Written:")
-    for path in result["paths"].values():
-        print(f"  {path}")
-    return 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .metrics import badness, diagnose, fact_recall, standalone_record
+from rag.evaluation.metrics import badness, diagnose, fact_recall, standalone_record
 
 # (metric key, plain-language meaning) of the headline table, in reading order.
 HEADLINE = (

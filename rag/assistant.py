@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from typing import Iterator
 
-from rag.answer.extractive import ExtractiveAnswerer, QueryCachingEmbedder
+from rag.answer.extractive import ExtractiveAnswerer
 from rag.index.embeddings import get_embedder
 from rag.query.english import to_french_query
 from rag.errors import InputError, LLMError
@@ -31,7 +31,7 @@ class Assistant:
 
     def __init__(self, settings: Settings | None = None, index: Index | None = None):
         self.settings = settings or load_settings()
-        embedder = QueryCachingEmbedder(get_embedder(self.settings))  # one query embedding for retrieval and scoring
+        embedder = get_embedder(self.settings)  # it caches recent query vectors: retrieval and scoring embed the same question
         self.retriever = Retriever(index or load_index(self.settings), self.settings, embedder)
         self.extractive = ExtractiveAnswerer(self.retriever.index, embedder, self.settings)
 

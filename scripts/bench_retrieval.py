@@ -96,7 +96,7 @@ def ranks_by_mode(index, settings, questions, queries) -> dict[str, list[int | N
     retriever = Retriever(index, settings)
     ranks = {mode: ranks_for(lambda q, k, m=mode: [p.text for p in retriever.search(q, k=k, mode=m)], questions, queries)
              for mode in MODES}
-    whole = Retriever(index, settings, dense_unit="chunk")
+    whole = Retriever(index, settings.model_copy(update={"dense_unit": "chunk"}))
     ranks[WHOLE_CHUNK] = ranks_for(lambda q, k: [p.text for p in whole.search(q, k=k, mode="dense")], questions, queries)
     return ranks
 
@@ -206,7 +206,7 @@ def main() -> int:
                     for unit in ("sentence", "chunk") for norm in ("zscore", "max", "minmax") for a in (0.1, 0.2, 0.3, 0.5)]
         variants += [({"fusion": "rrf", "rrf_k": k}, unit, "zscore") for unit in ("sentence", "chunk") for k in (10, 60)]
         for update, unit, norm in variants:
-            r = Retriever(index, settings.model_copy(update=update), dense_unit=unit, normalisation=norm)
+            r = Retriever(index, settings.model_copy(update={**update, "dense_unit": unit}), normalisation=norm)
             name = f"hybrid {unit} " + (f"rrf k={update['rrf_k']}" if update["fusion"] == "rrf" else f"{norm} alpha={update['fusion_alpha']}")
             sweep[name] = summarize(ranks_for(lambda q, k, r=r: [p.text for p in r.search(q, k=k, mode="hybrid")], questions, queries))
         for w in (0.0, 0.1, 0.2, 0.3, 0.5):

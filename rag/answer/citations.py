@@ -65,14 +65,14 @@ def support(claim: str, passage_text: str, embedder=None, claim_vec=None, stored
         spans, vecs = [spans[i] for i in keep], stored[1][keep]
     else:
         spans = [s for s in split_sentences(passage_text) if s.text.strip()]
-        vecs = embedder.encode([s.text for s in spans]) if embedder is not None and spans else None
+        vecs = embedder.encode_passages([s.text for s in spans]) if embedder is not None and spans else None
     if not spans:
         return 0.0, None
     stems = set(analyze(claim))
     nums = numbers_in(claim)
     cos = np.zeros(len(spans), dtype=np.float32)
     if embedder is not None and vecs is not None:
-        cv = claim_vec if claim_vec is not None else embedder.encode([claim])[0]
+        cv = claim_vec if claim_vec is not None else embedder.encode_passages([claim])[0]
         cos = vecs @ cv
     best, best_span = 0.0, None
     for span, c in zip(spans, cos):
@@ -94,7 +94,7 @@ def verify(answer: str, passages: list[Passage], embedder=None, sentence_vectors
     by_passage: dict[int, Citation] = {}
     kept_sentences = []
     for claim, nums in split_claims(answer):
-        claim_vec = embedder.encode([claim])[0] if embedder is not None else None
+        claim_vec = embedder.encode_passages([claim])[0] if embedder is not None else None
         kept = []
         for n in dict.fromkeys(nums):
             if not 1 <= n <= len(passages):

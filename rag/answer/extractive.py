@@ -44,7 +44,6 @@ from __future__ import annotations
 import bisect
 import math
 import re
-import threading
 from dataclasses import dataclass, field
 from typing import Iterator
 
@@ -302,30 +301,6 @@ class Weights:
     completes: float = 0.1  # ... and cover this share of the question's IDF mass that the chosen ones miss
     debris_evidence: float = 0.5  # a table row or glued heading is quoted only with this evidence (it then answers)
     max_chars: int = 700  # an answer stays short
-
-
-class QueryCachingEmbedder:
-    """The embedder, with the last queries' vectors kept: retrieval and sentence scoring embed the same
-    question, and a model call is most of the answer time on a CPU."""
-
-    def __init__(self, embedder, size: int = 256):
-        self.embedder = embedder
-        self.size = size
-        self._cache: dict[str, np.ndarray] = {}
-        self._lock = threading.Lock()
-
-    def encode_query(self, text: str) -> np.ndarray:
-        v = self._cache.get(text)
-        if v is None:
-            v = self.embedder.encode_query(text)
-            with self._lock:
-                if len(self._cache) >= self.size:
-                    self._cache.pop(next(iter(self._cache)))
-                self._cache[text] = v
-        return v
-
-    def __getattr__(self, name: str):
-        return getattr(self.embedder, name)  # encode, dimension, count_tokens... unchanged
 
 
 class ExtractiveAnswerer:

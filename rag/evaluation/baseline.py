@@ -34,7 +34,7 @@ class NaiveBaseline:
         for doc in load_documents(settings.corpus_dir):
             for i, text in enumerate(splitter.split_text(doc.text)):
                 self.chunks.append({"doc_id": doc.doc_id, "chunk_id": f"{doc.doc_id}#naive{i}", "text": text})
-        vectors = self.embedder.encode([c["text"] for c in self.chunks], batch_size=settings.embedding_batch_size)
+        vectors = self.embedder.encode_passages([c["text"] for c in self.chunks], batch_size=settings.embedding_batch_size)
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         self.index = faiss.IndexFlatIP(vectors.shape[1])
         self.index.add(vectors)

@@ -26,7 +26,7 @@ from rag.schema import Passage
 from rag.settings import Settings
 from rag.text.analysis import analyze
 
-DENSE_UNITS = ("sentence", "chunk")
+DENSE_UNITS = ("sentence", "chunk", "both")
 MODES = ("dense", "bm25", "hybrid")
 
 
@@ -49,20 +49,19 @@ def validate_request(settings: Settings, query: str, k: int | None, mode: str | 
 class Retriever:
     """Searches one loaded index; cheap to call from many threads.
 
-    `dense_unit` (sentence | chunk) and `normalisation` (zscore | max | minmax) are the measured
-    defaults; the benchmark passes others to compare.
+    `normalisation` (zscore | max | minmax) is the measured default; the benchmark passes others to compare.
     """
 
     def __init__(self, index: Index, settings: Settings, embedder: Embedder | None = None, *,
-                 dense_unit: str = "sentence", normalisation: str = "zscore"):
-        if dense_unit not in DENSE_UNITS or normalisation not in NORMALISATIONS:
-            raise ValueError(f"dense_unit must be one of {DENSE_UNITS}, normalisation one of {NORMALISATIONS}")
+                 normalisation: str = "zscore"):
+        if normalisation not in NORMALISATIONS:
+            raise ValueError(f"normalisation must be one of {NORMALISATIONS}")
         self.index = index
         self.settings = settings
         self.embedder = embedder or get_embedder(settings)
         self.normalisation = normalisation
         # An index without sentence vectors (none stored) falls back to whole-chunk cosines.
-        self.dense_unit = dense_unit if len(index.sentence_matrix) else "chunk"
+        self.dense_unit = settings.dense_unit if len(index.sentence_matrix) else "chunk"
         n = len(index.chunks)
         self._all_rows = np.arange(n, dtype=np.int64)
         # Whole-chunk vectors in memory: an exact scan of a few hundred rows costs microseconds.
@@ -105,12 +104,14 @@ class Retriever:
         return np.sort(np.concatenate([self._doc_rows[d] for d in doc_ids]))
 
     def dense_all(self, query: str) -> np.ndarray:
-        """Dense score of every chunk: best sentence cosine (sentence unit) or whole-chunk cosine."""
+        """Dense score of every chunk: whole-chunk cosine, best sentence cosine, or the mean of both."""
         vec = self.embedder.encode_query(query)
-        if self.dense_unit == "sentence":
-            sims = self.index.sentence_matrix @ vec
-            return np.maximum.reduceat(sims, self._sentence_starts)  # every chunk has at least one sentence
-        return self._chunk_matrix @ vec
+        chunk = self._chunk_matrix @ vec if self.dense_unit != "sentence" else None
+        if self.dense_unit == "chunk":
+            return chunk
+        # every chunk has at least one sentence, so reduceat's segments are never empty
+        sentence = np.maximum.reduceat(self.index.sentence_matrix @ vec, self._sentence_starts)
+        return sentence if chunk is None else (chunk + sentence) / 2
 
     def bm25_all(self, query: str) -> np.ndarray:
         """BM25 score of every chunk (all 0 when the query has no content word)."""

@@ -41,6 +41,7 @@ class Settings(BaseSettings):
     embedding_batch_size: int = Field(32, ge=1, le=1024, description="Chunks embedded per batch.")
     chunk_size: int = Field(200, ge=32, le=2048, description="Target chunk size in tiktoken cl100k_base tokens.")
     chunk_overlap: int = Field(40, ge=0, le=512, description="Tokens of overlap between consecutive chunks of a section.")
+    embed_context: bool = Field(False, description="Embed each chunk with its document title and section heading in front, so a passage that does not name its subject still carries it (measured with scripts/tune_retrieval.py).")
     clean: bool = Field(True, description="Repair PDF-extraction damage before chunking (see `rag clean --report`).")
     threads: int = Field(2, ge=1, le=256, description="CPU threads for torch and FAISS.")
 

@@ -113,6 +113,8 @@ def cross_validate(table: dict[int, list], configs: list[dict], n: int, folds: i
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--chunk-sizes", default="200", help="comma-separated chunk sizes (cl100k tokens); overlap is a fifth")
+    ap.add_argument("--embed-context", choices=("off", "on", "both"), default="off",
+                    help="embed chunks with their title and heading in front (settings.embed_context)")
     ap.add_argument("--candidates", default="20,50", help="comma-separated candidates per ranking")
     ap.add_argument("--context-weights", default="0,0.1,0.2,0.3")
     ap.add_argument("--folds", type=int, default=5)
@@ -137,9 +139,11 @@ def main() -> int:
     sets = {"shipped": shipped, **heldout}
     queries = {name: {e: queries_for(qs, e) for e in (False, True)} for name, qs in sets.items()}
     best_overall = None
-    for size in (int(x) for x in args.chunk_sizes.split(",")):
-        settings = base.model_copy(update={"chunk_size": size, "chunk_overlap": size // 5,
-                                           "index_dir": root / f"{base.embedding_model}-{size}".replace("/", "_")})
+    contexts = {"off": (False,), "on": (True,), "both": (False, True)}[args.embed_context]
+    for size, context in itertools.product((int(x) for x in args.chunk_sizes.split(",")), contexts):
+        label = f"{size}{'+context' if context else ''}"
+        settings = base.model_copy(update={"chunk_size": size, "chunk_overlap": size // 5, "embed_context": context,
+                                           "index_dir": root / f"{base.embedding_model}-{label}".replace("/", "_")})
         cache = base.index_dir / "cache"
         if cache.is_dir() and not (settings.index_dir / "cache").exists():
             shutil.copytree(cache, settings.index_dir / "cache")
@@ -174,10 +178,10 @@ def main() -> int:
                 row[name] = summarize(runner.ranks(cfg, qs, queries[name]))
             ablations[json.dumps(change)] = row
         entry["ablations"] = ablations
-        results["by_chunk_size"][size] = entry
-        print(json.dumps({size: {k: entry[k] for k in ("n_chunks", "cv", "chosen", "shipped", *heldout)}}, indent=1))
+        results["by_chunk_size"][label] = entry
+        print(json.dumps({label: {k: entry[k] for k in ("n_chunks", "cv", "chosen", "shipped", *heldout)}}, indent=1))
         if best_overall is None or entry["cv"]["mrr"] > results["by_chunk_size"][best_overall]["cv"]["mrr"]:
-            best_overall = size
+            best_overall = label
     results["best_chunk_size_by_cv"] = best_overall
     print(f"best chunk size by CV MRR: {best_overall}")
     if args.out:

@@ -77,6 +77,15 @@ def sentence_offsets(text: str) -> list[tuple[int, int]]:
     return spans or [(0, len(text))]
 
 
+def embedding_text(chunk: Chunk, settings: Settings) -> str:
+    """What the embedder reads for a chunk: with `embed_context`, the document title and the section heading
+    go first, so a passage that never repeats its subject ("Ces 18 territoires...") still carries it."""
+    if not settings.embed_context:
+        return chunk.text
+    head = " — ".join(x for x in (chunk.title, chunk.heading) if x and x not in chunk.text)
+    return f"{head}\n{chunk.text}" if head else chunk.text
+
+
 def bm25_text(chunk: Chunk) -> str:
     """What BM25 indexes for a chunk: the heading adds the section's words to every chunk under it."""
     if chunk.heading and chunk.heading not in chunk.text:
@@ -184,7 +193,7 @@ def _build(settings: Settings, progress: Progress) -> dict[str, Any]:
 
     identity = embedder.identity()
     cache = EmbeddingCache(index_dir, identity, embedder.dimension)
-    matrix, new_chunks = _embed_missing([c.text for c in chunks], cache, embedder, settings, progress, "chunks")
+    matrix, new_chunks = _embed_missing([embedding_text(c, settings) for c in chunks], cache, embedder, settings, progress, "chunks")
     spans = [sentence_offsets(c.text) for c in chunks]
     sent_texts = [c.text[a:b] for c, sp in zip(chunks, spans) for a, b in sp]
     sent_matrix, new_sentences = _embed_missing(sent_texts, cache, embedder, settings, progress, "sentences")
@@ -229,7 +238,7 @@ def _build(settings: Settings, progress: Progress) -> dict[str, Any]:
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
-    cache.compact({text_key(c.text) for c in chunks} | set(map(text_key, sent_texts)))
+    cache.compact({text_key(embedding_text(c, settings)) for c in chunks} | set(map(text_key, sent_texts)))
     seconds = time.perf_counter() - t0
     progress.say(f"Index written to {index_dir / CURRENT} in {seconds:.1f} s")
     return {"seconds": seconds, "n_chunks": len(chunks), "n_documents": len(docs_rows), "n_sentences": len(sent_texts),

@@ -60,6 +60,7 @@ def build_parameters(settings: Settings, embedding: dict[str, str] | None = None
         "chunk_size": settings.chunk_size,
         "chunk_overlap": settings.chunk_overlap,
         "clean": settings.clean,
+        "embed_context": settings.embed_context,
         "pipeline": pipeline_fingerprint(),
     }
 

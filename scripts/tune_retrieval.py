@@ -44,7 +44,7 @@ def fusions() -> list[dict]:
 def grid(args) -> list[dict]:
     out = []
     for unit, fusion, cand, ctx, src, english in itertools.product(
-            ("chunk", "sentence", "both"), fusions(), args.candidates, args.context_weights, (True, False), (False, True)):
+            ("chunk", "sentence", "both"), fusions(), args.candidates, args.context_weights, (True, False), args.english):
         out.append({"dense_unit": unit, **fusion, "candidates": cand, "context_weight": ctx,
                     "source_references": src, "english_glossary": english})
     return out
@@ -115,6 +115,8 @@ def main() -> int:
     ap.add_argument("--chunk-sizes", default="200", help="comma-separated chunk sizes (cl100k tokens); overlap is a fifth")
     ap.add_argument("--embed-context", choices=("off", "on", "both"), default="off",
                     help="embed chunks with their title and heading in front (settings.embed_context)")
+    ap.add_argument("--english-glossary", choices=("off", "on", "both"), default="off",
+                    help="also try English questions through the old English-to-French glossary (rag/query/english.py)")
     ap.add_argument("--candidates", default="20,50", help="comma-separated candidates per ranking")
     ap.add_argument("--context-weights", default="0,0.1,0.2,0.3")
     ap.add_argument("--folds", type=int, default=5)
@@ -124,6 +126,7 @@ def main() -> int:
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args()
     args.candidates = [int(x) for x in args.candidates.split(",")]
+    args.english = {"off": (False,), "on": (True,), "both": (False, True)}[args.english_glossary]
     args.context_weights = [float(x) for x in args.context_weights.split(",")]
 
     from rag.index.store import load_index

@@ -74,14 +74,17 @@ _NUMBERS = {
 
 @lru_cache(maxsize=65536)
 def _term(word: str) -> str:
-    # Snowball French leaves some plurals alone ("emplois" stays "emplois"), so a final s/x is dropped
-    # first; stemming runs on the accented word (its rules need accents), then the stem is folded.
-    number = _NUMBERS.get(fold_accents(word))
+    # Accents are folded BEFORE stemming: people type "universite" or "securite", and the stemmer cuts
+    # accented and unaccented forms differently ("université" -> "univers", "universite" -> "universit"),
+    # so folding first is what makes both forms one term. Snowball French leaves some plurals alone
+    # ("emplois" stays "emplois"), so a final s/x is dropped first.
+    word = fold_accents(word)
+    number = _NUMBERS.get(word)
     if number:
         return number
     if len(word) > 3 and word[-1] in "sx" and not word.isdigit():
         word = word[:-1]
-    return fold_accents(_stemmer().stemWord(word))
+    return _stemmer().stemWord(word)
 
 
 def analyze(text: str) -> list[str]:

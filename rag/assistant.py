@@ -16,7 +16,8 @@ from rag.index.embeddings import get_embedder
 from rag.query.english import to_french_query
 from rag.errors import InputError, LLMError
 from rag.query.followup import standalone_question
-from rag.index.store import Index, load_index
+from rag.index.interface import Store
+from rag.index.store import load_index
 from rag.retrieval.retriever import Retriever, validate_request
 from rag.schema import Answer
 from rag.settings import Settings, load_settings
@@ -29,7 +30,7 @@ __all__ = ["Assistant", "REFUSAL", "standalone_question"]
 class Assistant:
     """Answers questions over one index; load once, ask many times (thread-safe for concurrent asks)."""
 
-    def __init__(self, settings: Settings | None = None, index: Index | None = None):
+    def __init__(self, settings: Settings | None = None, index: Store | None = None):
         self.settings = settings or load_settings()
         embedder = get_embedder(self.settings)  # it caches recent query vectors: retrieval and scoring embed the same question
         self.retriever = Retriever(index or load_index(self.settings), self.settings, embedder)

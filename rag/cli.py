@@ -43,11 +43,11 @@ def _add_index(p: argparse.ArgumentParser) -> None:
 
 
 def _cmd_index(args: argparse.Namespace) -> int:
-    from rag.index.store import ensure_index, open_index
+    from rag.index.store import ensure_index, open_store
 
     settings = _settings()
     stats = ensure_index(settings, rebuild=args.rebuild, quiet=args.quiet)
-    index = open_index(settings)
+    index = open_store(settings)
     if not args.quiet:
         if stats is None:
             print(f"Index is up to date: {index.manifest['n_chunks']} chunks from {index.manifest['n_documents']} documents in {index.path}")

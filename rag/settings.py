@@ -45,6 +45,14 @@ class Settings(BaseSettings):
     clean: bool = Field(True, description="Repair PDF-extraction damage before chunking (see `rag clean --report`).")
     threads: int = Field(2, ge=1, le=256, description="CPU threads for torch and FAISS.")
 
+    # --- where the index lives --------------------------------------------------------------
+    store: Literal["files", "postgres"] = Field("files", description="Where the index is stored and searched: files (FAISS + bm25s under index_dir, loaded into memory) or postgres (PostgreSQL with pgvector at database_url, shared by every app process).")
+    database_url: SecretStr | None = Field(None, description="PostgreSQL URL for the postgres store, e.g. postgresql://rag:PASSWORD@db.example.org:5432/rag?sslmode=verify-full (the database needs the pgvector extension).")
+    database_schema: str = Field("rag", pattern=r"^[a-z_][a-z0-9_]{0,40}$", description="PostgreSQL schema holding the index tables (one schema per index: several corpora can share a database).")
+    database_pool_size: int = Field(4, ge=1, le=100, description="Most connections the postgres store opens per process (the app answers concurrency_limit questions at once).")
+    database_connect_timeout: int = Field(5, ge=1, le=300, description="Seconds to wait for a PostgreSQL connection before giving up with an error.")
+    database_ef_search: int = Field(100, ge=10, le=1000, description="HNSW search breadth of the postgres store on large indexes (higher: better recall, slower).")
+
     # --- retrieval --------------------------------------------------------------------------
     retrieval_mode: Literal["dense", "bm25", "hybrid"] = Field("hybrid", description="Retriever: dense (embeddings, best sentence of each chunk), bm25 (French keywords) or hybrid (both, fused).")
     dense_unit: Literal["chunk", "sentence", "both"] = Field("chunk", description="What the dense side scores: the whole chunk's embedding, its best sentence's, or the mean of the two (measured with scripts/tune_retrieval.py).")
@@ -80,12 +88,21 @@ class Settings(BaseSettings):
     def _absolute(cls, value: Path) -> Path:
         return value.expanduser().resolve()
 
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith(("postgresql://", "postgres://")):
+            raise ValueError("must be a URL like postgresql://USER:PASSWORD@HOST:5432/DBNAME")
+        return value
+
     @model_validator(mode="after")
     def _coherent(self) -> "Settings":
         if self.chunk_overlap >= self.chunk_size:
             raise ValueError(f"chunk_overlap ({self.chunk_overlap}) must be smaller than chunk_size ({self.chunk_size})")
         if self.auth is not None and ":" not in self.auth:
             raise ValueError("auth must look like 'user:password'")
+        if self.store == "postgres" and self.database_url is None:
+            raise ValueError("store postgres needs database_url: set RAG_DATABASE_URL=postgresql://USER:PASSWORD@HOST:5432/DBNAME")
         return self
 
     @property

@@ -1,10 +1,13 @@
-"""Building the files store: corpus -> cleaned text -> chunks -> vectors and BM25 -> a new build, swapped in.
+"""Building the index: corpus -> cleaned text -> chunks -> vectors -> a new build in the configured store.
 
-A build is written to `builds/<id>/` and made current by replacing the `current` link in one atomic
-rename, so a killed build never leaves a half index and a reader never finds none. A lock file (fcntl)
-around the build and the swap lets only one process build at a time; one that waited re-checks and
-finds the index fresh. Embeddings are cached by text hash as they are computed (rag.index.cache), so a
-re-index embeds only new text and a killed build keeps its work.
+Two targets, one pipeline. The files store: a build is written to `builds/<id>/` (FAISS, bm25s, JSONL)
+and made current by replacing the `current` link in one atomic rename, under a lock file (fcntl). The
+PostgreSQL store: a build is a new generation written and made current in one transaction
+(rag.index.postgres.write), under a session advisory lock. Either way a killed build never leaves a half
+index, a reader never finds none, only one process builds at a time, and one that waited re-checks and
+finds the index fresh. Embeddings are cached by text hash as they are computed (rag.index.cache), and the
+PostgreSQL store also lends the vectors of its current index, so a re-index embeds only new text and a
+killed build keeps its work.
 """
 
 from __future__ import annotations
@@ -21,12 +24,12 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from rag.errors import IndexMissingError, SettingsError
+from rag.errors import IndexCorruptedError, IndexMissingError, RagError, SettingsError
 from rag.index.cache import EmbeddingCache, text_key
-from rag.index.manifest import (CURRENT, MANIFEST, build_parameters, corpus_fingerprint, library_versions,
-                                read_manifest, staleness)
+from rag.index.manifest import (CURRENT, MANIFEST, build_parameters, corpus_fingerprint, file_checksum,
+                                library_versions, read_manifest, staleness)
 from rag.ingest.chunking import chunk_document
-from rag.ingest.loaders import SourceDocument, file_sha256, load_corpus
+from rag.ingest.loaders import SourceDocument, load_corpus
 from rag.schema import Chunk
 from rag.settings import Settings
 from rag.text.sentences import split_sentences
@@ -144,27 +147,88 @@ def _embed_missing(texts: list[str], cache: EmbeddingCache, embedder, settings: 
     return np.stack([cache.vectors[k] for k in keys]).astype(np.float32), len(missing)
 
 
-def _write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
+def _write_jsonl(path: Path, rows) -> None:
     with path.open("w", encoding="utf-8") as f:
         for row in rows:
             f.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
+class FilesTarget:
+    """The files store under `index_dir`."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        _check_index_dir(settings.index_dir)
+
+    def read_manifest(self) -> dict[str, Any]:
+        return read_manifest(self.settings)
+
+    def lock(self, progress: Progress):
+        return build_lock(self.settings.index_dir, progress)
+
+    def stored_vectors(self, identity: dict[str, str], keys: list[str]) -> dict[str, np.ndarray]:
+        return {}  # the embedding cache in index_dir is the files store's only memory of vectors
+
+    def write(self, chunks: list[Chunk], docs_rows: list[dict[str, Any]], matrix: np.ndarray, spans, sent_matrix: np.ndarray,
+              manifest: dict[str, Any], chunk_keys: list[str], sentence_keys: list[str]) -> str:
+        write_files_build(self.settings.index_dir, chunks, docs_rows, matrix, spans, sent_matrix, manifest,
+                          threads=self.settings.threads)
+        return str(self.settings.index_dir / CURRENT)
+
+
+class PostgresTarget:
+    """The PostgreSQL store at `database_url`, schema `database_schema`."""
+
+    def __init__(self, settings: Settings):
+        from rag.index.postgres.store import shared_store
+
+        self.store = shared_store(settings)
+
+    def read_manifest(self) -> dict[str, Any]:
+        return self.store.read_manifest()
+
+    def lock(self, progress: Progress):
+        return self.store.build_lock(lambda: progress.say("Another process is building this index: waiting for it to finish."))
+
+    def stored_vectors(self, identity: dict[str, str], keys: list[str]) -> dict[str, np.ndarray]:
+        return self.store.stored_vectors(identity, keys)
+
+    def write(self, chunks, docs_rows, matrix, spans, sent_matrix, manifest, chunk_keys, sentence_keys) -> str:
+        self.store.replace_index(chunks, matrix, sentence_spans=spans, sentence_vectors=sent_matrix, documents=docs_rows,
+                                 manifest=manifest, chunk_keys=chunk_keys, sentence_keys=sentence_keys)
+        return self.store.path
+
+
+def build_target(settings: Settings) -> FilesTarget | PostgresTarget:
+    return PostgresTarget(settings) if settings.store == "postgres" else FilesTarget(settings)
+
+
+def current_manifest(settings: Settings) -> dict[str, Any]:
+    """The manifest of the configured store's current index; IndexMissingError / IndexCorruptedError otherwise."""
+    return build_target(settings).read_manifest()
+
+
 def build_index(settings: Settings, *, quiet: bool = False) -> dict[str, Any]:
-    """Build the index from the corpus and swap it in (under the build lock); returns build statistics."""
+    """Build the index from the corpus into the configured store (under the build lock); returns build statistics."""
     progress = Progress(quiet)
-    _check_index_dir(settings.index_dir)
-    with build_lock(settings.index_dir, progress):
-        return _build(settings, progress)
+    target = build_target(settings)
+    with target.lock(progress):
+        return _build(settings, progress, target)
 
 
-def _build(settings: Settings, progress: Progress) -> dict[str, Any]:
-    import bm25s
-    import faiss
+def _reuse_stored(texts: list[str], cache: EmbeddingCache, target, progress: Progress) -> None:
+    """Put into the cache the vectors the store already holds for texts the cache lacks (another machine
+    built the index: its vectors are in the database, not in this machine's cache)."""
+    missing = list(dict.fromkeys(k for k in map(text_key, texts) if k not in cache.vectors))
+    found = target.stored_vectors(cache.identity, missing) if missing else {}
+    if found:
+        progress.say(f"Reusing {len(found)} vectors stored in the index")
+        keys = list(found)
+        cache.add(keys, np.stack([found[k] for k in keys]))
 
-    logging.getLogger("bm25s").setLevel(logging.WARNING)  # bm25s sets its logger to DEBUG: keep build output readable
+
+def _build(settings: Settings, progress: Progress, target) -> dict[str, Any]:
     from rag.index.embeddings import get_embedder
-    from rag.text.analysis import analyze
 
     t0 = time.perf_counter()
     index_dir = settings.index_dir
@@ -192,17 +256,52 @@ def _build(settings: Settings, progress: Progress) -> dict[str, Any]:
     progress.say(f"Chunked into {len(chunks)} chunks ({settings.chunk_size} tokens, overlap {settings.chunk_overlap})")
 
     identity = embedder.identity()
+    _check_index_dir(index_dir)  # the embedding cache lives there, whichever the store
     cache = EmbeddingCache(index_dir, identity, embedder.dimension)
-    matrix, new_chunks = _embed_missing([embedding_text(c, settings) for c in chunks], cache, embedder, settings, progress, "chunks")
+    chunk_texts = [embedding_text(c, settings) for c in chunks]
     spans = [sentence_offsets(c.text) for c in chunks]
     sent_texts = [c.text[a:b] for c, sp in zip(chunks, spans) for a, b in sp]
+    _reuse_stored(chunk_texts + sent_texts, cache, target, progress)
+    matrix, new_chunks = _embed_missing(chunk_texts, cache, embedder, settings, progress, "chunks")
     sent_matrix, new_sentences = _embed_missing(sent_texts, cache, embedder, settings, progress, "sentences")
+    manifest = {
+        **build_parameters(settings, identity),
+        "embedding_dimension": embedder.dimension,
+        "embedding_window": embedder.max_tokens,
+        "corpus": corpus_fingerprint(settings.corpus_dir),
+        "skipped": loaded.warnings,
+        "n_documents": len(docs_rows),
+        "n_chunks": len(chunks),
+        "n_sentences": len(sent_texts),
+        "versions": library_versions(),
+        "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    where = target.write(chunks, docs_rows, matrix, spans, sent_matrix, manifest,
+                         [text_key(t) for t in chunk_texts], [text_key(t) for t in sent_texts])
+    cache.compact({text_key(t) for t in chunk_texts} | set(map(text_key, sent_texts)))
+    seconds = time.perf_counter() - t0
+    progress.say(f"Index written to {where} in {seconds:.1f} s")
+    return {"seconds": seconds, "n_chunks": len(chunks), "n_documents": len(docs_rows), "n_sentences": len(sent_texts),
+            "embedded": new_chunks, "embedded_sentences": new_sentences}
 
-    faiss.omp_set_num_threads(settings.threads)
-    fi = faiss.IndexFlatIP(embedder.dimension)
-    fi.add(matrix)
+
+def write_files_build(index_dir: Path, chunks: list[Chunk], docs_rows: list[dict[str, Any]], matrix: np.ndarray,
+                      spans: list[list[tuple[int, int]]], sent_matrix: np.ndarray, manifest: dict[str, Any], *,
+                      threads: int = 2, bm25_terms: list[list[str]] | None = None) -> Path:
+    """Write a files-store build (FAISS, bm25s, JSONL, sentence vectors, manifest with checksums) and swap it
+    in; returns its folder. `bm25_terms[i]`: chunk i's analysed terms (default: analyze(bm25_text))."""
+    import bm25s
+    import faiss
+
+    from rag.text.analysis import analyze
+
+    logging.getLogger("bm25s").setLevel(logging.WARNING)  # bm25s sets its logger to DEBUG: keep build output readable
+    faiss.omp_set_num_threads(threads)
+    fi = faiss.IndexFlatIP(matrix.shape[1])
+    fi.add(np.ascontiguousarray(matrix, dtype=np.float32))
     bm = bm25s.BM25()
-    bm.index([analyze(bm25_text(c)) or [""] for c in chunks], show_progress=False)
+    terms = bm25_terms if bm25_terms is not None else (analyze(bm25_text(c)) for c in chunks)
+    bm.index([t or [""] for t in terms], show_progress=False)
 
     builds = index_dir / BUILDS
     builds.mkdir(parents=True, exist_ok=True)
@@ -211,38 +310,42 @@ def _build(settings: Settings, progress: Progress) -> dict[str, Any]:
     tmp.mkdir()
     try:
         faiss.write_index(fi, str(tmp / "faiss.index"))
+        del fi
         bm.save(str(tmp / "bm25"), show_progress=False)
-        _write_jsonl(tmp / "chunks.jsonl", [c.to_json() for c in chunks])
+        del bm
+        _write_jsonl(tmp / "chunks.jsonl", (c.to_json() for c in chunks))
         _write_jsonl(tmp / "documents.jsonl", docs_rows)
-        np.save(tmp / "sentences.npy", sent_matrix, allow_pickle=False)
-        _write_jsonl(tmp / "sentences.jsonl", [{"row": i, "chunk_id": c.chunk_id, "spans": [list(p) for p in sp]}
-                                               for i, (c, sp) in enumerate(zip(chunks, spans))])
-        files = {str(p.relative_to(tmp)): file_sha256(p) for p in sorted(tmp.rglob("*")) if p.is_file()}
-        manifest = {
-            **build_parameters(settings, identity),
-            "embedding_dimension": embedder.dimension,
-            "embedding_window": embedder.max_tokens,
-            "corpus": corpus_fingerprint(settings.corpus_dir),
-            "skipped": loaded.warnings,
-            "n_documents": len(docs_rows),
-            "n_chunks": len(chunks),
-            "n_sentences": len(sent_texts),
-            "versions": library_versions(),
-            "files": files,
-            "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        }
-        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
+        _save_npy(tmp / "sentences.npy", sent_matrix)
+        _write_jsonl(tmp / "sentences.jsonl", ({"row": i, "chunk_id": c.chunk_id, "spans": [list(p) for p in sp]}
+                                               for i, (c, sp) in enumerate(zip(chunks, spans))))
+        files = {str(p.relative_to(tmp)): file_checksum(p) for p in sorted(tmp.rglob("*")) if p.is_file()}
+        (tmp / MANIFEST).write_text(json.dumps({**manifest, "files": files}, indent=2, ensure_ascii=False), encoding="utf-8")
         final = builds / build_id
         os.replace(tmp, final)
         _swap_in(final, index_dir)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
-    cache.compact({text_key(embedding_text(c, settings)) for c in chunks} | set(map(text_key, sent_texts)))
-    seconds = time.perf_counter() - t0
-    progress.say(f"Index written to {index_dir / CURRENT} in {seconds:.1f} s")
-    return {"seconds": seconds, "n_chunks": len(chunks), "n_documents": len(docs_rows), "n_sentences": len(sent_texts),
-            "embedded": new_chunks, "embedded_sentences": new_sentences}
+    return final
+
+
+def _save_npy(path: Path, array: np.ndarray) -> None:
+    """np.save, or a hard link when `array` is a whole .npy file opened with mmap_mode (12 GB of sentence
+    vectors at a million chunks are then not copied)."""
+    source = getattr(array, "filename", None)
+    if isinstance(array, np.memmap) and source and str(source).endswith(".npy"):
+        with open(source, "rb") as f:
+            version = np.lib.format.read_magic(f)
+            read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+            shape, fortran, dtype = read_header(f)
+            whole = f.tell() == array.offset and shape == array.shape and dtype == array.dtype and not fortran
+        if whole:
+            try:
+                os.link(source, path)
+                return
+            except OSError:
+                pass  # another file system: copied below
+    np.save(path, array, allow_pickle=False)
 
 
 def _swap_in(build: Path, index_dir: Path) -> None:
@@ -266,24 +369,30 @@ def _swap_in(build: Path, index_dir: Path) -> None:
 def ensure_index(settings: Settings, *, rebuild: bool = False, quiet: bool = False) -> dict[str, Any] | None:
     """Build the index when missing, stale or asked to; returns build stats, or None when it was fresh."""
     progress = Progress(quiet)
-    _check_index_dir(settings.index_dir)
-    if not rebuild and _fresh(settings, progress, announce=False):
+    target = build_target(settings)
+    if not rebuild and _fresh(target, settings, progress, announce=False):
         return None
-    with build_lock(settings.index_dir, progress):
+    with target.lock(progress):
         # another process may have built it while this one waited for the lock
-        if not rebuild and _fresh(settings, progress, announce=True):
+        if not rebuild and _fresh(target, settings, progress, announce=True):
             return None
-        return _build(settings, progress)
+        return _build(settings, progress, target)
 
 
-def _fresh(settings: Settings, progress: Progress, announce: bool) -> bool:
+def _fresh(target, settings: Settings, progress: Progress, announce: bool) -> bool:
     try:
-        manifest = read_manifest(settings)
+        manifest = target.read_manifest()
     except IndexMissingError:
         if announce:
             progress.say("No index yet: building it.")
         return False
-    except Exception:  # a corrupted manifest: rebuilt like a missing one
+    except RagError as exc:
+        if not isinstance(exc, IndexCorruptedError):
+            raise  # the store cannot be reached or used: building would fail the same way
+        if announce:
+            progress.say("The index manifest is unreadable: rebuilding the index.")
+        return False
+    except Exception:  # a manifest that is not what a build writes: rebuilt like a corrupted one
         if announce:
             progress.say("The index manifest is unreadable: rebuilding the index.")
         return False

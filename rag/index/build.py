@@ -287,13 +287,18 @@ def _build(settings: Settings, progress: Progress, target) -> dict[str, Any]:
 
 def write_files_build(index_dir: Path, chunks: list[Chunk], docs_rows: list[dict[str, Any]], matrix: np.ndarray,
                       spans: list[list[tuple[int, int]]], sent_matrix: np.ndarray, manifest: dict[str, Any], *,
-                      threads: int = 2, bm25_terms: list[list[str]] | None = None) -> Path:
+                      threads: int = 2, bm25_terms: list[list[str]] | None = None, exact_below: int | None = None) -> Path:
     """Write a files-store build (FAISS, bm25s, JSONL, sentence vectors, manifest with checksums) and swap it
-    in; returns its folder. `bm25_terms[i]`: chunk i's analysed terms (default: analyze(bm25_text))."""
+    in; returns its folder. `bm25_terms[i]`: chunk i's analysed terms (default: analyze(bm25_text)).
+    Above `exact_below` chunks (rag.index.candidates.EXACT_BELOW) searches score candidates, from an HNSW
+    graph and the vectors' moments written here too."""
     import bm25s
     import faiss
 
+    from rag.index.candidates import EXACT_BELOW, write_large_index_files
     from rag.text.analysis import analyze
+
+    exact_below = EXACT_BELOW if exact_below is None else exact_below
 
     logging.getLogger("bm25s").setLevel(logging.WARNING)  # bm25s sets its logger to DEBUG: keep build output readable
     faiss.omp_set_num_threads(threads)
@@ -318,6 +323,9 @@ def write_files_build(index_dir: Path, chunks: list[Chunk], docs_rows: list[dict
         _save_npy(tmp / "sentences.npy", sent_matrix)
         _write_jsonl(tmp / "sentences.jsonl", ({"row": i, "chunk_id": c.chunk_id, "spans": [list(p) for p in sp]}
                                                for i, (c, sp) in enumerate(zip(chunks, spans))))
+        if len(chunks) > exact_below:
+            write_large_index_files(tmp, matrix, threads)
+            manifest = {**manifest, "exact_below": exact_below}
         files = {str(p.relative_to(tmp)): file_checksum(p) for p in sorted(tmp.rglob("*")) if p.is_file()}
         (tmp / MANIFEST).write_text(json.dumps({**manifest, "files": files}, indent=2, ensure_ascii=False), encoding="utf-8")
         final = builds / build_id

@@ -11,6 +11,8 @@ Layout of `index_dir`:
                                when loaded: at 100k chunks it is 1.2 GB, and retrieval reads it only for dense_unit
                                sentence or both)
     builds/<id>/sentences.jsonl per chunk row: the (start, end) offsets of its sentences in the chunk text
+    builds/<id>/hnsw.index     large indexes only (over 20k chunks): HNSW graph of the chunk vectors
+    builds/<id>/moments.npy    large indexes only: mean and second moment of the chunk vectors (rag.index.candidates)
     cache/<embedder>/          embedding cache (rag.index.cache)
     .lock                      held while a build writes and swaps (rag.index.build)
 Nothing is pickled.
@@ -26,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from rag.errors import IndexCorruptedError, IndexStaleError
+from rag.index.candidates import EXACT_BELOW, score_candidates
 from rag.index.interface import ScoreRequest, Scores, Store
 from rag.index.manifest import CURRENT, FIX, MANIFEST, file_checksum, read_manifest, staleness
 from rag.schema import Chunk
@@ -49,6 +52,10 @@ class Index:
     sentence_matrix: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))
     sentence_bounds: np.ndarray = field(default_factory=lambda: np.zeros(1, np.int64))
     spans: list[list[tuple[int, int]]] = field(default_factory=list)
+    # Large indexes only (rag.index.candidates): an HNSW graph of the chunk vectors, and their mean and second
+    # moment (row 0: mean vector, rows 1..: X^T X / n) for exact dense statistics without a pass over all rows.
+    hnsw: Any = None
+    moments: np.ndarray | None = None
 
     def row_of(self, chunk_id: str) -> int:
         """Row of a chunk (its line in chunks.jsonl and FAISS/BM25 row); a Passage's row is row_of(passage.chunk_id)."""
@@ -72,9 +79,9 @@ class Index:
     def term_document_frequency(self, term: str) -> int:
         """How many chunks have the analysed `term` in their text or heading (the BM25 index's postings)."""
         token = self.bm25.vocab_dict.get(term)
-        if token is None:
-            return 0
         indptr = self.bm25.scores["indptr"]
+        if token is None or token + 1 >= len(indptr):  # bm25s appends "" to its vocabulary without postings
+            return 0
         return int(indptr[token + 1] - indptr[token])
 
     def refresh(self) -> None:
@@ -154,8 +161,11 @@ class Index:
         return bm25 + weight * has_previous * bm25[previous]
 
     def score(self, request: ScoreRequest) -> Scores:
-        """Every allowed row's scores (a few thousand rows: a millisecond; 100k rows: see README, scale)."""
+        """Every allowed row's scores (a few thousand rows: a millisecond); candidates only on a large index
+        (rag.index.candidates)."""
         rows = self.rows_of_documents(request.doc_ids)
+        if self.moments is not None and len(rows) > int(self.manifest.get("exact_below", EXACT_BELOW)):
+            return score_candidates(self, request, rows)
         dense = None if request.query_vector is None else self.dense_all(request.query_vector, request.dense_unit)[rows]
         bm25_full = self.bm25_all(request.terms) if request.mode in ("bm25", "hybrid") else None
         bm25 = None if bm25_full is None else bm25_full[rows]
@@ -214,6 +224,9 @@ def open_index(settings: Settings) -> Index:
         sent_matrix = np.load(root / "sentences.npy", allow_pickle=False, mmap_mode="r")
         span_rows = _read_jsonl(root / "sentences.jsonl")
         spans = [[(int(a), int(b)) for a, b in r["spans"]] for r in span_rows]
+        large = "hnsw.index" in files
+        hnsw = faiss.read_index(str(root / "hnsw.index")) if large else None
+        moments = np.load(root / "moments.npy", allow_pickle=False) if large else None
     except Exception as exc:
         raise IndexCorruptedError(f"Index in {root} cannot be read ({type(exc).__name__}: {exc}). {FIX}") from None
     if fi.ntotal != len(chunks):
@@ -224,7 +237,7 @@ def open_index(settings: Settings) -> Index:
                                   f"{len(chunks)} chunks). {FIX}")
     faiss.omp_set_num_threads(settings.threads)
     return Index(path=root, manifest=manifest, chunks=chunks, faiss_index=fi, bm25=bm, docs=docs,
-                 sentence_matrix=sent_matrix, sentence_bounds=bounds, spans=spans)
+                 sentence_matrix=sent_matrix, sentence_bounds=bounds, spans=spans, hnsw=hnsw, moments=moments)
 
 
 def open_store(settings: Settings) -> Store:

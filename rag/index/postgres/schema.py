@@ -26,6 +26,7 @@ from psycopg.pq import Format
 from rag.errors import RagError
 
 VIEWS = ("chunks", "sentences", "documents", "postings", "terms")
+LAYOUT = 1  # the generation tables' layout: a generation written with another one is rebuilt, never read
 
 # Each migration is (description, SQL); {s} is the quoted schema. Never edit one that has shipped: append.
 MIGRATIONS: list[tuple[str, str]] = [
@@ -63,16 +64,19 @@ CREATE TABLE {g}.postings AS SELECT term, row_id,
     SELECT t.term COLLATE "C" AS term, c.row_id, count(*)::int AS tf, greatest(cardinality(c.terms), 1) AS dl
     FROM chunk_terms c, unnest(c.terms) AS t(term) GROUP BY 1, 2, 4) x) y ORDER BY 1, 2;
 ALTER TABLE {g}.postings ADD PRIMARY KEY (term, row_id) INCLUDE (weight);
-CREATE TABLE {g}.terms AS SELECT term, count(*)::int AS df FROM {g}.postings GROUP BY term;
+CREATE TABLE {g}.terms AS SELECT term, count(*)::int AS df, max(weight) AS max_weight FROM {g}.postings GROUP BY term;
 ALTER TABLE {g}.terms ADD PRIMARY KEY (term);
 CREATE INDEX ON {g}.chunks (chunk_id);
 CREATE INDEX ON {g}.chunks USING hnsw (embedding vector_ip_ops) WITH (m = {m}, ef_construction = {efc});
 """
 
 # Only for indexes larger than `exact_below` rows, where a search reads the best postings of each term first
-# (rag.index.postgres.search.keyword_top) and estimates score statistics on a fixed sample of rows.
-LARGE_INDEX_DDL = """
-CREATE INDEX postings_impact ON {g}.postings (term, weight DESC, row_id);
+# (rag.index.postgres.search.keyword_top).
+IMPACT_DDL = "CREATE INDEX postings_impact ON {g}.postings (term, weight DESC, row_id)"
+
+# Only for indexes larger than the sample: the postings of the sample rows (and of the rows before them, for
+# the section context), from which a search estimates the statistics of the BM25 scores.
+SAMPLE_DDL = """
 CREATE TABLE {g}.postings_sample AS SELECT p.term, p.row_id, p.weight FROM {g}.postings p
     WHERE p.row_id = ANY(%(sample)s::int[]) ORDER BY 1, 2;
 CREATE INDEX ON {g}.postings_sample (term) INCLUDE (row_id, weight);

@@ -21,10 +21,9 @@ import numpy as np
 from psycopg import sql
 
 from rag.index.interface import ScoreRequest, Scores
-from rag.index.postgres.write import sample_rows
+from rag.index.sampling import SENTENCE_SAMPLE, mean_std, sample_rows
 
-SENTENCE_SAMPLE = 2_000  # rows whose sentences estimate best-sentence statistics on a large index (~17k vectors)
-_FIRST_DEPTH = 256  # postings read per term in the first round of keyword_top (times 4 per further round)
+POSTING_BUDGET = 20_000  # postings a search of a large index reads to find its BM25 candidates (keyword_top)
 
 
 @dataclass
@@ -99,14 +98,14 @@ def _score_every_row(conn, g: Generation, req: ScoreRequest, ranges: list[tuple[
     dense = None
     if req.query_vector is not None:
         dense = np.zeros(len(rows), dtype=np.float32)
-        got = dense_of(conn, g, req.query_vector, ranges, req.dense_unit)
-        dense[np.searchsorted(rows, np.fromiter(got, np.int64, len(got)))] = np.fromiter(got.values(), np.float64, len(got))
+        got, scores = dense_of(conn, g, req.query_vector, ranges, req.dense_unit)
+        dense[np.searchsorted(rows, got)] = scores
     bm25 = keyword = None
     if req.mode in ("bm25", "hybrid"):
         bm25 = np.zeros(len(rows), dtype=np.float32)
         if req.terms:
-            got = bm25_in_ranges(conn, g, req.terms, ranges)
-            bm25[np.searchsorted(rows, np.fromiter(got, np.int64, len(got)))] = np.fromiter(got.values(), np.float64, len(got))
+            got, scores = bm25_of(conn, g, req.terms, ranges)
+            bm25[np.searchsorted(rows, got)] = scores
         keyword = bm25
         if req.mode == "hybrid" and req.context_weight:
             # the previous row of a continuing chunk is in the same document, so one position before it here
@@ -123,37 +122,52 @@ def _preferred(g: Generation, rows: np.ndarray, doc_id: str | None) -> np.ndarra
     return (rows >= lo) & (rows <= hi)
 
 
-def dense_of(conn, g: Generation, vec: np.ndarray, where: list[tuple[int, int]] | list[int], unit: str) -> dict[int, float]:
-    """Dense score of the rows in `where` (row ranges, or a list of rows): chunk cosine, best sentence cosine,
-    or their mean (chunk cosine when the index has no sentence vectors)."""
+def _arrays(conn, query: sql.Composable, params: dict) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, scores) of a query selecting (row, score) pairs, moved as two binary arrays: 10k rows as tuples
+    cost ~10 ms of Python, as arrays well under one."""
+    wrapped = sql.SQL("SELECT array_agg(r), array_agg(v) FROM ({}) AS x(r, v)").format(query)
+    rows, values = conn.cursor(binary=True).execute(wrapped, params).fetchone()
+    if rows is None:
+        return np.zeros(0, np.int64), np.zeros(0, np.float32)
+    order = np.argsort(rows, kind="stable")
+    return np.asarray(rows, np.int64)[order], np.asarray(values, np.float64)[order].astype(np.float32)
+
+
+def dense_of(conn, g: Generation, vec: np.ndarray, where: list[tuple[int, int]] | list[int], unit: str) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, dense scores) of the rows in `where` (row ranges, or a list of rows), ascending: chunk cosine,
+    best sentence cosine, or their mean (chunk cosine when the index has no sentence vectors)."""
     unit = unit if g.has_sentences else "chunk"
-    params = {"q": np.asarray(vec, np.float32), "rows": where}
-    out: dict[int, float] = {}
+    params = {"q": np.asarray(vec, np.float32), "rows": list(where)}
     if unit != "sentence":
         cond = _within("row_id", where) if _are_ranges(where) else sql.SQL("row_id = ANY(%(rows)s)")
-        out = dict(conn.execute(sql.SQL("SELECT row_id, -(embedding <#> %(q)s) FROM {}.chunks WHERE {}")
-                                .format(g.schema, cond), params).fetchall())
-    if unit != "chunk":
-        cond = _within("chunk_row", where) if _are_ranges(where) else sql.SQL("chunk_row = ANY(%(rows)s)")
-        best = dict(conn.execute(sql.SQL("SELECT chunk_row, max(-(embedding <#> %(q)s)) FROM {}.sentences WHERE {} GROUP BY 1")
-                                 .format(g.schema, cond), params).fetchall())
-        # as the files store: float32 cosines, mean of the two computed in float32
-        out = best if unit == "sentence" else {r: float((np.float32(c) + np.float32(best.get(r, c))) / np.float32(2))
-                                               for r, c in out.items()}
-    return out
+        rows, chunk = _arrays(conn, sql.SQL("SELECT row_id, -(embedding <#> %(q)s) FROM {}.chunks WHERE {}")
+                              .format(g.schema, cond), params)
+        if unit == "chunk":
+            return rows, chunk
+    cond = _within("chunk_row", where) if _are_ranges(where) else sql.SQL("chunk_row = ANY(%(rows)s)")
+    s_rows, best = _arrays(conn, sql.SQL("SELECT chunk_row, max(-(embedding <#> %(q)s)) FROM {}.sentences WHERE {} GROUP BY 1")
+                           .format(g.schema, cond), params)
+    if unit == "sentence":
+        return s_rows, best
+    # as the files store: the mean of the two float32 cosines, in float32 (a chunk always has a sentence)
+    return rows, (chunk + best[np.searchsorted(s_rows, rows)]) / 2
 
 
 def _are_ranges(where) -> bool:
     return bool(where) and isinstance(where[0], tuple)
 
 
-def bm25_in_ranges(conn, g: Generation, terms: list[str], where: list[tuple[int, int]] | list[int]) -> dict[int, float]:
-    """BM25 score of every row in `where` (row ranges, or a list of rows) that has a query term."""
+def bm25_of(conn, g: Generation, terms: list[str], where: list[tuple[int, int]] | list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, BM25 scores), ascending, of the rows in `where` (row ranges, or a list of rows) that have a query term."""
     distinct, qtf = _query_terms(terms)
     cond = _within("p.row_id", where) if _are_ranges(where) else sql.SQL("p.row_id = ANY(%(rows)s)")
-    return dict(conn.execute(sql.SQL(_TERMS_CTE + " SELECT p.row_id, sum(q.qtf * p.weight::float8) FROM q "
-                                     "JOIN {}.postings p ON p.term = q.term AND {} GROUP BY 1").format(g.schema, cond),
-                             {"terms": distinct, "qtf": qtf, "rows": where}).fetchall())
+    return _arrays(conn, sql.SQL(_TERMS_CTE + " SELECT p.row_id, sum(q.qtf * p.weight::float8) FROM q "
+                                 "JOIN {}.postings p ON p.term = q.term AND {} GROUP BY 1").format(g.schema, cond),
+                   {"terms": distinct, "qtf": qtf, "rows": list(where)})
+
+
+def _as_dict(rows: np.ndarray, values: np.ndarray) -> dict[int, float]:
+    return dict(zip(rows.tolist(), values.astype(np.float64).tolist()))
 
 
 # --- candidates (large indexes) ----------------------------------------------------------------------
@@ -178,11 +192,11 @@ def _score_candidates(conn, g: Generation, req: ScoreRequest, ranges: list[tuple
             candidates.update(top)
     rows = np.array(sorted(candidates), dtype=np.int64)
     if req.query_vector is not None and (missing := [int(r) for r in rows if r not in dense]):
-        dense.update(dense_of(conn, g, req.query_vector, missing, req.dense_unit))
+        dense.update(_as_dict(*dense_of(conn, g, req.query_vector, missing, req.dense_unit)))
     previous = [int(r) - 1 for r in rows if g.continues[r]]
     if req.mode in ("bm25", "hybrid") and req.terms and (missing := sorted({*rows.tolist(), *previous} - set(bm25))):
         bm25.update({r: 0.0 for r in missing})
-        bm25.update(bm25_in_ranges(conn, g, req.terms, missing))
+        bm25.update(_as_dict(*bm25_of(conn, g, req.terms, missing)))
     d = None if req.query_vector is None else np.array([dense[r] for r in rows], dtype=np.float32)
     b = k = None
     if req.mode in ("bm25", "hybrid"):
@@ -211,69 +225,102 @@ def dense_top(conn, g: Generation, vec: np.ndarray, n: int, ranges: list[tuple[i
     got = conn.execute(sql.SQL("SELECT row_id, -(embedding <#> %(q)s) FROM {}.chunks WHERE {} ORDER BY {} LIMIT {}")
                        .format(g.schema, _within("row_id", ranges), order, sql.Literal(limit)),
                        {"q": np.asarray(vec, np.float32)}).fetchall()
-    scores = dict(got) if unit == "chunk" else dense_of(conn, g, vec, [r for r, _ in got], unit)
+    if not exact and len(got) < min(limit, _count(ranges or [(0, g.n - 1)])):
+        # a filtered HNSW scan gives up after hnsw.max_scan_tuples rows: a document far from the question is
+        # then scanned exactly (costs ~1-2 us per row of its)
+        return dense_top(conn, g, vec, n, ranges, unit, exact=True)
+    scores = dict(got) if unit == "chunk" else _as_dict(*dense_of(conn, g, vec, [r for r, _ in got], unit))
     return dict(sorted(scores.items(), key=lambda t: (-t[1], t[0]))[:n])  # relaxed_order: sorted here
 
 
 def keyword_top(conn, g: Generation, terms: list[str], n: int, ranges: list[tuple[int, int]] | None, w: float,
                 exact: bool) -> tuple[list[int], dict[int, float]]:
-    """(rows of the n best keyword scores in `ranges`, exact BM25 of every row met on the way).
+    """(rows of the n best keyword scores in `ranges`, exact BM25 of every row they need).
 
-    The keyword score is BM25 plus `w` times the previous row's in the same section. Each term's postings
-    are read best weight first, `depth` of them; a row missing from a term's list has at most that list's
-    last weight there, which bounds the score of every row not yet met. When the n-th best score found
-    beats that bound, the n best are known; otherwise the lists are read 4 times deeper. `exact`: the
-    ranges are small, their postings are summed directly."""
+    The keyword score is BM25 plus `w` times the previous row's in the same section. `exact`: the ranges are
+    small, their postings are summed directly. Otherwise (MaxScore, Turtle and Flood 1995), within a budget
+    of POSTING_BUDGET postings: the rarest terms' postings are read whole, the next term's best weights
+    first; the rows met get their partial score, and those that can still reach the top n (partial score
+    plus the most the unread postings can add) get their exact score. A row holding none of the postings
+    read scores at most the sum of the unread terms' largest weights: when the n-th best beats that, the top
+    n are exact (most searches; `Generation.cache["keyword"]` counts them), else they are the best rows
+    holding the query's rarer terms."""
     if exact:
-        bm25 = bm25_in_ranges(conn, g, terms, ranges)
+        bm25 = _as_dict(*bm25_of(conn, g, terms, ranges))
         rows = set(bm25) | {r + 1 for r in bm25 if r + 1 < g.n and g.continues[r + 1]}
         scored = sorted(((-_keyword(bm25, g.continues, r, w), r) for r in rows))
         return [r for s, r in scored[:n] if s < 0], bm25
-    distinct, qtf = _query_terms(terms)
-    weight_of = dict(zip(distinct, qtf))
-    depth = max(_FIRST_DEPTH, 4 * n)
-    while True:
-        got = conn.execute(sql.SQL(
-            "SELECT t.term, p.row_id, p.weight::float8 FROM unnest(%(terms)s::text[]) AS t(term) CROSS JOIN LATERAL "
-            '(SELECT row_id, weight FROM {}.postings WHERE term = t.term COLLATE "C" AND {} '
-            "ORDER BY weight DESC, row_id LIMIT %(depth)s) p").format(g.schema, _within("row_id", ranges)),
-            {"terms": distinct, "depth": depth}).fetchall()
-        lists: dict[str, list[tuple[int, float]]] = {t: [] for t in distinct}
-        for term, row, weight in got:
-            lists[term].append((row, weight))
-        last = {t: (lists[t][-1][1] if len(lists[t]) == depth else 0.0) for t in distinct}  # 0: list read whole
-        known: dict[int, dict[str, float]] = {}
-        for term, postings in lists.items():
-            for row, weight in postings:
-                known.setdefault(row, {})[term] = weight
-        unseen = sum(weight_of[t] * last[t] for t in distinct)  # bound of the BM25 of a row met in no list
-
-        def low(row: int) -> float:
-            return sum(weight_of[t] * x for t, x in known.get(row, {}).items())
-
-        def high(row: int) -> float:
-            k = known.get(row)
-            return unseen if k is None else low(row) + sum(weight_of[t] * last[t] for t in distinct if t not in k)
-
-        cont = g.continues
-        rows = set(known) | {r + 1 for r in known if r + 1 < g.n and cont[r + 1]}
-        lows = {r: low(r) + (w * low(r - 1) if w and cont[r] else 0.0) for r in rows}
-        highs = {r: high(r) + (w * high(r - 1) if w and cont[r] else 0.0) for r in rows}
-        ranked = sorted(lows.values(), reverse=True)
-        threshold = ranked[n - 1] if len(ranked) >= n else 0.0
-        if unseen == 0.0 or threshold > unseen * (1 + w):
+    distinct, counts = _query_terms(terms)
+    qtf = dict(zip(distinct, counts))
+    known = _term_stats(conn, g, distinct)
+    plan, left = [], POSTING_BUDGET
+    for term in sorted(known, key=lambda t: (known[t][0], t)):  # rarest first
+        if left <= 0:
             break
-        depth *= 4
-    # Rows that may still reach the top n get their exact BM25 (and their previous row's, for the context).
-    contenders = [r for r in rows if highs[r] >= threshold and highs[r] > 0]
-    need = {r for r in contenders} | {r - 1 for r in contenders if w and cont[r]}
-    bm25 = {r: low(r) for r in need if high(r) == low(r)}
-    unresolved = sorted(need - set(bm25))
+        plan.append((term, min(known[term][0], left)))
+        left -= known[term][0]
+    if not plan:
+        return [], {}
+    got = conn.cursor(binary=True).execute(sql.SQL(
+        "SELECT array_agg(t.i), array_agg(p.row_id), array_agg(p.weight::float8) FROM unnest(%(terms)s::text[], %(limits)s::int[]) "
+        "WITH ORDINALITY AS t(term, lim, i) CROSS JOIN LATERAL (SELECT row_id, weight FROM {}.postings "
+        'WHERE term = t.term COLLATE "C" AND {} ORDER BY weight DESC, row_id LIMIT t.lim) p').format(g.schema, _within("row_id", ranges)),
+        {"terms": [t for t, _ in plan], "limits": [lim for _, lim in plan]}).fetchone()
+    which = np.asarray(got[0] or [], np.int64) - 1
+    met = np.asarray(got[1] or [], np.int64)
+    weight = np.asarray(got[2] or [], np.float64)
+    read = np.bincount(which, minlength=len(plan))
+    plan_qtf = np.array([qtf[t] for t, _ in plan], np.float64)
+    # the most an unread posting of each planned term can weigh: 0 when its list was read whole
+    last = np.zeros(len(plan))
+    for i, (term, limit) in enumerate(plan):
+        if read[i] == limit and limit < known[term][0]:
+            last[i] = weight[which == i].min()
+    unread = sum(qtf[t] * known[t][1] for t in known if t not in dict(plan))  # terms not read at all
+    bound = float(unread + plan_qtf @ last)  # BM25 of a row holding no posting read
+    rows, at = np.unique(met, return_inverse=True)
+    partial = np.bincount(at, weights=plan_qtf[which] * weight, minlength=len(rows))
+    seen = np.zeros((len(rows), len(plan)), dtype=bool)
+    seen[at, which] = True
+    high = partial + unread + (~seen * (plan_qtf * last)).sum(axis=1)
+    cont = g.continues
+    following = rows[(rows + 1 < g.n)] + 1
+    everyone = np.union1d(rows, following[cont[following]])
+
+    def lookup(values: np.ndarray, keys: np.ndarray, missing: float) -> np.ndarray:
+        i = np.minimum(np.searchsorted(rows, keys), len(rows) - 1)
+        return np.where(rows[i] == keys, values[i], missing)
+
+    context = w * cont[everyone]
+    low_k = lookup(partial, everyone, 0.0) + context * lookup(partial, everyone - 1, 0.0)
+    high_k = lookup(high, everyone, bound) + context * lookup(high, everyone - 1, bound)
+    threshold = np.sort(low_k)[-n] if len(low_k) >= n else 0.0
+    contenders = everyone[(high_k >= threshold) & (high_k > 0)]
+    need = np.union1d(contenders, contenders[cont[contenders]] - 1)
+    exact_known = lookup(high - partial, need, bound) == 0  # every posting of theirs was read
+    bm25 = dict(zip(need[exact_known].tolist(), lookup(partial, need[exact_known], 0.0).tolist()))
+    unresolved = need[~exact_known].tolist()
     if unresolved:
         bm25.update({r: 0.0 for r in unresolved})
-        bm25.update(bm25_in_ranges(conn, g, terms, unresolved))
-    scored = sorted((-_keyword(bm25, cont, r, w), r) for r in contenders)
-    return [r for s, r in scored[:n] if s < 0], bm25
+        bm25.update(_as_dict(*bm25_of(conn, g, terms, unresolved)))
+    scored = sorted((-_keyword(bm25, cont, r, w), r) for r in contenders.tolist())
+    top = [r for s, r in scored[:n] if s < 0]
+    tally = g.cache.setdefault("keyword", {"searches": 0, "exact": 0})
+    tally["searches"] += 1
+    tally["exact"] += int(bound == 0 or (len(scored) >= n and -scored[n - 1][0] > bound * (1 + w)))
+    return top, bm25
+
+
+def _term_stats(conn, g: Generation, terms: list[str]) -> dict[str, tuple[int, float]]:
+    """(document frequency, largest posting weight) of the terms the index has, cached per generation."""
+    cache: dict[str, tuple[int, float] | None] = g.cache.setdefault("term_stats", {})
+    missing = [t for t in terms if t not in cache]
+    if missing:
+        cache.update(dict.fromkeys(missing))
+        cache.update({t: (df, mw) for t, df, mw in conn.execute(sql.SQL(
+            'SELECT term, df, max_weight::float8 FROM {}.terms WHERE term = ANY(%s::text[] COLLATE "C")').format(g.schema),
+            [missing]).fetchall()})
+    return {t: cache[t] for t in terms if cache[t] is not None}
 
 
 # --- statistics of every allowed row, from the sample (large indexes) -----------------------------------
@@ -288,16 +335,18 @@ def _sample(conn, g: Generation) -> tuple[np.ndarray, np.ndarray]:
     return g.cache["sample"]
 
 
-def _sentence_sample(conn, g: Generation) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(rows, first sentence of each row, sentence vectors) of a sub-sample of SENTENCE_SAMPLE rows."""
+def _sentence_sample(conn, g: Generation) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(rows, their chunk vectors, first sentence of each row, sentence vectors) of SENTENCE_SAMPLE rows."""
     if "sentence_sample" not in g.cache:
-        rows = _sample(conn, g)[0]
-        rows = rows[np.unique(np.linspace(0, len(rows) - 1, min(len(rows), SENTENCE_SAMPLE)).round().astype(np.int64))]
-        got = conn.cursor(binary=True).execute(sql.SQL("SELECT chunk_row, embedding FROM {}.sentences WHERE chunk_row = ANY(%s) "
-                                                       "ORDER BY chunk_row, idx").format(g.schema), [rows.tolist()]).fetchall()
+        rows = sample_rows(g.n, SENTENCE_SAMPLE).tolist()
+        cur = conn.cursor(binary=True)
+        got = cur.execute(sql.SQL("SELECT chunk_row, embedding FROM {}.sentences WHERE chunk_row = ANY(%s) "
+                                  "ORDER BY chunk_row, idx").format(g.schema), [rows]).fetchall()
+        chunks = cur.execute(sql.SQL("SELECT embedding FROM {}.chunks WHERE row_id = ANY(%s) ORDER BY row_id")
+                             .format(g.schema), [rows]).fetchall()
         of = np.array([r for r, _ in got], dtype=np.int64)
-        rows = np.unique(of)
-        g.cache["sentence_sample"] = (rows, np.searchsorted(of, rows), np.stack([v for _, v in got]).astype(np.float32))
+        g.cache["sentence_sample"] = (np.array(rows, dtype=np.int64), np.stack([v for v, in chunks]).astype(np.float32),
+                                      np.searchsorted(of, rows), np.stack([v for _, v in got]).astype(np.float32))
     return g.cache["sentence_sample"]
 
 
@@ -307,24 +356,16 @@ def _in(rows: np.ndarray, ranges: list[tuple[int, int]] | None) -> np.ndarray:
     return np.logical_or.reduce([(rows >= lo) & (rows <= hi) for lo, hi in ranges])
 
 
-def _mean_std(values: np.ndarray) -> tuple[float, float]:
-    values = np.asarray(values, np.float64)
-    return (float(values.mean()), float(values.std())) if values.size else (0.0, 0.0)
-
-
 def dense_stats(conn, g: Generation, vec: np.ndarray, ranges, unit: str) -> tuple[float, float]:
     """(mean, std) of the dense scores of the allowed rows, estimated on the sample."""
     unit = unit if g.has_sentences else "chunk"
-    rows, vectors = _sample(conn, g)
-    chunk = vectors[_in(rows, ranges)] @ vec
     if unit == "chunk":
-        return _mean_std(chunk)
-    s_rows, starts, s_vectors = _sentence_sample(conn, g)
-    keep = _in(s_rows, ranges)
-    best = np.maximum.reduceat(s_vectors @ vec, starts)[keep] if len(starts) else np.zeros(0, np.float32)
-    if unit == "sentence":
-        return _mean_std(best)
-    return _mean_std((vectors[np.searchsorted(rows, s_rows[keep])] @ vec + best) / 2)
+        rows, vectors = _sample(conn, g)
+        return mean_std(vectors[_in(rows, ranges)] @ vec)
+    rows, chunk_vectors, starts, vectors = _sentence_sample(conn, g)
+    keep = _in(rows, ranges)
+    best = np.maximum.reduceat(vectors @ vec, starts)[keep]
+    return mean_std(best if unit == "sentence" else (chunk_vectors[keep] @ vec + best) / 2)
 
 
 def keyword_stats(conn, g: Generation, terms: list[str], ranges, w: float) -> tuple[float, float]:
@@ -334,7 +375,15 @@ def keyword_stats(conn, g: Generation, terms: list[str], ranges, w: float) -> tu
     if not terms or not len(rows):
         return 0.0, 0.0
     distinct, qtf = _query_terms(terms)
-    bm25 = dict(conn.execute(sql.SQL(_TERMS_CTE + " SELECT p.row_id, sum(q.qtf * p.weight::float8) FROM q JOIN "
-                                     "{}.postings_sample p ON p.term = q.term GROUP BY 1").format(g.schema),
-                             {"terms": distinct, "qtf": qtf}).fetchall())
-    return _mean_std(np.array([_keyword(bm25, g.continues, int(r), w) for r in rows]))
+    table = sql.Identifier("postings_sample" if g.n > int(g.params["sample_size"]) else "postings")
+    got, scores = _arrays(conn, sql.SQL(_TERMS_CTE + " SELECT p.row_id, sum(q.qtf * p.weight::float8) FROM q JOIN "
+                                        "{}.{} p ON p.term = q.term GROUP BY 1").format(g.schema, table),
+                          {"terms": distinct, "qtf": qtf})
+
+    def at(keys: np.ndarray) -> np.ndarray:  # the BM25 of these rows, 0 for a row without a query term
+        i = np.minimum(np.searchsorted(got, keys), max(len(got) - 1, 0))
+        found = (got[i] == keys) if len(got) else np.zeros(len(keys), dtype=bool)
+        return np.where(found, scores[i] if len(got) else 0.0, 0.0)
+
+    keyword = at(rows) + (w * g.continues[rows] * at(rows - 1) if w else 0.0)
+    return mean_std(keyword)

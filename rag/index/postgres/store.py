@@ -20,10 +20,11 @@ import psycopg
 from psycopg import sql
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from rag.errors import IndexMissingError
+from rag.errors import IndexCorruptedError, IndexMissingError
 from rag.index.interface import ScoreRequest, Scores
 from rag.index.postgres import search
-from rag.index.postgres.schema import StoreError, VectorDumper, VectorLoader, describe, migrate, unreachable, vector_oid
+from rag.index.postgres.schema import (LAYOUT, StoreError, VectorDumper, VectorLoader, describe, migrate, unreachable,
+                                       vector_oid)
 from rag.index.postgres.search import Generation
 from rag.index.postgres.write import write_generation
 from rag.schema import Chunk
@@ -113,6 +114,9 @@ class PostgresStore:
                 if got is None:  # dropped between the two queries by two builds in a row: read the pointer again
                     return self._load(self.current_generation())
                 manifest, params, continues = got
+                if params.get("layout") != LAYOUT:
+                    raise IndexCorruptedError(f"The index in PostgreSQL schema {self.schema} was written by another version "
+                                              "of rag-hdf: run `rag index --rebuild`.")
                 params = {**params, "schema": f"{self.schema}_g{gen}"}
                 docs = conn.execute(sql.SQL("SELECT doc_id, n_chunks, n_sentences, row_lo, row_hi, metadata FROM {}.documents "
                                             "ORDER BY ord").format(sql.Identifier(params["schema"]))).fetchall()

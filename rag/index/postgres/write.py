@@ -18,21 +18,14 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from rag.index.cache import text_key
-from rag.index.postgres.schema import GENERATION_DDL, LARGE_INDEX_DDL, POSTINGS_DDL, VIEWS
+from rag.index.postgres.schema import GENERATION_DDL, IMPACT_DDL, LAYOUT, POSTINGS_DDL, SAMPLE_DDL, VIEWS
+from rag.index.sampling import SAMPLE_SIZE, sample_rows
 from rag.text.analysis import analyze
 
-# Searches allowed at most this many rows are scored exactly, every row (a 20k-row scan takes ~10 ms);
-# above, through HNSW and impact-ordered postings, with z-score statistics from a fixed sample of rows.
-# Also pgvector's hnsw.max_scan_tuples default, the most rows an iterative HNSW scan visits.
-EXACT_BELOW = 20_000
-SAMPLE_SIZE = 20_000  # rows whose scores estimate the statistics of a large index (exact up to this size)
-
-
-def sample_rows(n: int, size: int) -> np.ndarray:
-    """The fixed, evenly spread sample of rows of an index of n rows (all rows when n <= size)."""
-    if n <= size:
-        return np.arange(n, dtype=np.int64)
-    return np.unique(np.linspace(0, n - 1, size).round().astype(np.int64))
+# Searches allowed at most this many rows score every row, as the files store does (a dense scan costs the
+# server ~1-2 us per row, and every score crosses the wire: 10k rows take 20-40 ms on 2 busy cores); above,
+# candidates come from HNSW and impact-ordered postings, with z-score statistics from a fixed sample of rows.
+EXACT_BELOW = 2_000
 
 
 def bm25_text(chunk: dict[str, Any]) -> str:
@@ -83,17 +76,19 @@ def write_generation(conn: psycopg.Connection, schema: str, vector_oid: int, chu
         t.append(time.perf_counter())
         avgdl = conn.execute("SELECT coalesce(avg(greatest(cardinality(terms), 1)), 1)::float8 FROM chunk_terms").fetchone()[0]
         conn.execute(POSTINGS_DDL.format(**fmt, n=n, m=int(m), efc=int(ef_construction), k1=float(k1), b=float(b), avgdl=avgdl))
-        large = n > exact_below
-        if large:
+        if n > exact_below:
+            conn.execute(IMPACT_DDL.format(**fmt))
+        sampled = n > sample_size  # else the statistics read every row's postings
+        if sampled:
             sample = sample_rows(n, sample_size)
             with_previous = np.union1d(sample, sample[rows["continues"][sample]] - 1)  # for the section context
-            for statement in LARGE_INDEX_DDL.format(**fmt).split(";"):
+            for statement in SAMPLE_DDL.format(**fmt).split(";"):
                 if statement.strip():
                     conn.execute(statement, {"sample": with_previous.tolist()})
         t.append(time.perf_counter())
-        for name in (*VIEWS, *(("postings_sample",) if large else ())):
+        for name in (*VIEWS, *(("postings_sample",) if sampled else ())):
             conn.execute(sql.SQL("ANALYZE {}.{}").format(g, sql.Identifier(name)))
-        params = {"n": n, "dim": dim, "n_sentences": rows["n_sentences"], "k1": k1, "b": b, "avgdl": avgdl,
+        params = {"layout": LAYOUT, "n": n, "dim": dim, "n_sentences": rows["n_sentences"], "k1": k1, "b": b, "avgdl": avgdl,
                   "method": "lucene", "exact_below": exact_below, "sample_size": sample_size, "hnsw": {"m": m, "ef_construction": ef_construction}}
         conn.execute(q("INSERT INTO {s}.generations (gen, manifest, params, continues) VALUES (%s, %s, %s, %s)"),
                      [gen, Jsonb(manifest or {}), Jsonb(params), np.packbits(rows["continues"]).tobytes()])

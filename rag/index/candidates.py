@@ -85,7 +85,7 @@ def score_candidates(index, req: ScoreRequest, allowed: np.ndarray) -> Scores:
             found += top_rows(matrix[preferred] @ vec, preferred, limit)
         if unit != "chunk":  # rescored by the best sentence: each ranking keeps its top n
             rescored = np.array(sorted(set(found)), dtype=np.int64)
-            scores = _dense(index, vec, rescored, unit)
+            scores = dense_of_rows(index, vec, rescored, unit)
             found = top_rows(scores, rescored, req.n)
             if preferred is not None:
                 inside = np.isin(rescored, preferred)
@@ -93,7 +93,7 @@ def score_candidates(index, req: ScoreRequest, allowed: np.ndarray) -> Scores:
             dense_stats = _sampled_dense_stats(index, vec, allowed, unit)
         candidates += found
     rows = np.array(sorted(set(candidates)), dtype=np.int64)
-    return Scores(rows=rows, dense=None if vec is None else _dense(index, vec, rows, unit),
+    return Scores(rows=rows, dense=None if vec is None else dense_of_rows(index, vec, rows, unit),
                   bm25=None if bm25_full is None else bm25_full[rows], keyword=None if keyword_full is None else keyword_full[rows],
                   preferred=np.isin(rows, preferred) if preferred is not None else np.zeros(len(rows), dtype=bool),
                   complete=False, dense_stats=dense_stats, keyword_stats=keyword_stats)
@@ -108,8 +108,9 @@ def _hnsw_top(index, vec: np.ndarray, k: int) -> list[int]:
     return [int(r) for r in rows[0] if r >= 0]
 
 
-def _dense(index, vec: np.ndarray, rows: np.ndarray, unit: str) -> np.ndarray:
+def dense_of_rows(index, vec: np.ndarray, rows: np.ndarray, unit: str) -> np.ndarray:
     """Dense scores of `rows`, computed as Index.dense_all computes them for every row."""
+    unit = unit if len(index.sentence_matrix) else "chunk"
     chunk = index._chunk_matrix[rows] @ vec if unit != "sentence" else None
     if unit == "chunk":
         return chunk

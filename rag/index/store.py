@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from rag.errors import IndexCorruptedError, IndexStaleError
-from rag.index.candidates import EXACT_BELOW, score_candidates
+from rag.index.candidates import EXACT_BELOW, dense_of_rows, score_candidates
 from rag.index.interface import ScoreRequest, Scores, Store
 from rag.index.manifest import CURRENT, FIX, MANIFEST, file_checksum, read_manifest, staleness
 from rag.schema import Chunk
@@ -164,9 +164,15 @@ class Index:
         """Every allowed row's scores (a few thousand rows: a millisecond); candidates only on a large index
         (rag.index.candidates)."""
         rows = self.rows_of_documents(request.doc_ids)
-        if self.moments is not None and len(rows) > int(self.manifest.get("exact_below", EXACT_BELOW)):
+        large = self.moments is not None
+        if large and len(rows) > int(self.manifest.get("exact_below", EXACT_BELOW)):
             return score_candidates(self, request, rows)
-        dense = None if request.query_vector is None else self.dense_all(request.query_vector, request.dense_unit)[rows]
+        if request.query_vector is None:
+            dense = None
+        elif large:  # a filter on a large index: only its rows' vectors are read
+            dense = dense_of_rows(self, request.query_vector, rows, request.dense_unit)
+        else:
+            dense = self.dense_all(request.query_vector, request.dense_unit)[rows]
         bm25_full = self.bm25_all(request.terms) if request.mode in ("bm25", "hybrid") else None
         bm25 = None if bm25_full is None else bm25_full[rows]
         keyword = self.with_context(bm25_full, request.context_weight)[rows] if request.mode == "hybrid" else bm25

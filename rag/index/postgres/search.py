@@ -4,11 +4,11 @@ Two paths, chosen by how many rows a search may return (the whole index, or the 
 is filtered on), against the generation's `exact_below` (rag.index.postgres.write.EXACT_BELOW):
 - up to it, every allowed row is scored, exactly as the files store does: a dense scan of the rows'
   vectors and a BM25 sum over the query terms' postings (`Scores.complete`);
-- above it, only candidates: the dense top rows from the HNSW index, the BM25 top rows from the postings
-  read best-weight first (`keyword_top`: exact, by the threshold algorithm of Fagin et al. 2003), each
-  candidate completed with its other score, and the z-score statistics estimated on a fixed, evenly
-  spread sample of rows (exact when the index has no more rows than the sample).
-A document's chunks are consecutive rows, so a document filter is a row range.
+- above it, only candidates: the dense top rows from the HNSW index, the BM25 top rows found by MaxScore
+  within a budget of postings (`keyword_contenders`), each candidate completed with its other score, and
+  the z-score statistics estimated on a fixed, evenly spread sample of rows (rag.index.sampling).
+A document's chunks are consecutive rows, so a document filter is a row range. Queries that do not depend
+on one another go in one round trip (psycopg's pipeline mode): a large-index search makes three.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from psycopg import sql
 from rag.index.interface import ScoreRequest, Scores
 from rag.index.sampling import SENTENCE_SAMPLE, mean_std, sample_rows
 
-POSTING_BUDGET = 20_000  # postings a search of a large index reads to find its BM25 candidates (keyword_top)
+POSTING_BUDGET = 10_000  # postings a search of a large index reads to find its BM25 candidates
 
 
 @dataclass
@@ -35,7 +35,7 @@ class Generation:
     params: dict[str, Any]
     continues: np.ndarray  # bool per row: same section as the row before
     docs: list[dict[str, Any]]  # id, metadata, chunk count and row range of every document, in corpus order
-    cache: dict[str, Any] = field(default_factory=dict)  # samples loaded on first use
+    cache: dict[str, Any] = field(default_factory=dict)  # samples loaded on first use, term statistics, counters
 
     @property
     def schema(self) -> sql.Identifier:
@@ -63,16 +63,44 @@ class Generation:
         return [(lo, hi) for lo, hi in merged]
 
 
+class Batch:
+    """Queries sent in one round trip (psycopg's pipeline mode); `run()` returns each one's rows."""
+
+    def __init__(self, conn):
+        self.conn, self.items = conn, []
+
+    def add(self, query: sql.Composable, params: dict | None = None) -> int:
+        self.items.append((query, params))
+        return len(self.items) - 1
+
+    def run(self) -> list[list[tuple]]:
+        if not self.items:
+            return []
+        cursors = []
+        with self.conn.pipeline():
+            for query, params in self.items:
+                cursors.append(self.conn.cursor(binary=True))  # arrays of numbers travel as binary
+                cursors[-1].execute(query, params)
+        self.items = []
+        return [c.fetchall() for c in cursors]
+
+
 def _count(ranges: list[tuple[int, int]]) -> int:
     return sum(hi - lo + 1 for lo, hi in ranges)
 
 
-def _within(column: str, ranges: list[tuple[int, int]] | None) -> sql.Composable:
-    """SQL condition `column` in the row ranges (TRUE for None)."""
-    if ranges is None:
+def _within(column: str, where: list[tuple[int, int]] | list[int] | None) -> sql.Composable:
+    """SQL condition: `column` in the row ranges, or in the list of rows (%(rows)s), or TRUE for None."""
+    if where is None:
         return sql.SQL("TRUE")
+    if where and not isinstance(where[0], tuple):
+        return sql.SQL("{} = ANY(%(rows)s::int[])").format(sql.SQL(column))
     return sql.SQL("({})").format(sql.SQL(" OR ").join(
-        sql.SQL("{} BETWEEN {} AND {}").format(sql.SQL(column), sql.Literal(lo), sql.Literal(hi)) for lo, hi in ranges))
+        sql.SQL("{} BETWEEN {} AND {}").format(sql.SQL(column), sql.Literal(lo), sql.Literal(hi)) for lo, hi in where))
+
+
+def _rows_param(where) -> list[int]:
+    return [] if where is None or (where and isinstance(where[0], tuple)) else [int(r) for r in where]
 
 
 def _query_terms(terms: list[str]) -> tuple[list[str], list[int]]:
@@ -81,7 +109,17 @@ def _query_terms(terms: list[str]) -> tuple[list[str], list[int]]:
     return list(counts), list(counts.values())
 
 
-_TERMS_CTE = 'WITH q AS (SELECT term COLLATE "C" AS term, qtf FROM unnest(%(terms)s::text[], %(qtf)s::int[]) AS t(term, qtf))'
+def _arrays(cell: tuple) -> list[np.ndarray]:
+    """The columns of an `array_agg` row, as arrays ordered by the first (rows); empty when nothing matched."""
+    if cell[0] is None:
+        return [np.zeros(0, np.int64)] + [np.zeros(0, np.float64) for _ in cell[1:]]
+    order = np.argsort(np.asarray(cell[0], np.int64), kind="stable")
+    return [np.asarray(cell[0], np.int64)[order]] + [np.asarray([np.nan if v is None else v for v in c], np.float64)[order]
+                                                      for c in cell[1:]]
+
+
+def _as_dict(rows: np.ndarray, values: np.ndarray) -> dict[int, float]:
+    return dict(zip(rows.tolist(), np.asarray(values, np.float64).tolist()))
 
 
 def score(conn, g: Generation, request: ScoreRequest) -> Scores:
@@ -91,21 +129,100 @@ def score(conn, g: Generation, request: ScoreRequest) -> Scores:
     return _score_candidates(conn, g, request, None if not request.doc_ids else ranges)
 
 
+# --- queries -------------------------------------------------------------------------------------------
+
+def _dense_query(g: Generation, vec: np.ndarray, where, unit: str) -> tuple[sql.Composable, dict]:
+    """(rows, chunk cosines, best sentence cosines) of the rows in `where`, as arrays (the unit's parts only)."""
+    params = {"q": vec, "rows": _rows_param(where)}
+    if unit == "chunk":
+        inner = sql.SQL("SELECT row_id, -(embedding <#> %(q)s), NULL::float8 FROM {}.chunks WHERE {}").format(
+            g.schema, _within("row_id", where))
+    else:
+        best = sql.SQL("SELECT chunk_row, max(-(embedding <#> %(q)s)) AS best FROM {}.sentences WHERE {} GROUP BY 1").format(
+            g.schema, _within("chunk_row", where))
+        if unit == "sentence":
+            inner = sql.SQL("SELECT chunk_row, NULL::float8, best FROM ({}) s").format(best)
+        else:
+            inner = sql.SQL("SELECT c.row_id, -(c.embedding <#> %(q)s), s.best FROM {}.chunks c JOIN ({}) s "
+                            "ON s.chunk_row = c.row_id WHERE {}").format(g.schema, best, _within("c.row_id", where))
+    return sql.SQL("SELECT array_agg(r), array_agg(c), array_agg(s) FROM ({}) AS x(r, c, s)").format(inner), params
+
+
+def _dense_top_query(g: Generation, vec: np.ndarray, n: int, where, unit: str, exact: bool) -> tuple[sql.Composable, dict]:
+    """The n best rows of `where` (None: all) by chunk cosine through the HNSW index (an iterative scan when
+    filtered), or scanned exactly; for best-sentence units the chunk index's top 4n, with their best sentence."""
+    # "+ 0": an ORDER BY the HNSW index cannot serve, so the (few) rows of the ranges are scanned exactly
+    order = sql.SQL("(embedding <#> %(q)s) + 0" if exact else "embedding <#> %(q)s")
+    chunks = sql.SQL("SELECT row_id, -(embedding <#> %(q)s) AS score FROM {}.chunks WHERE {} ORDER BY {} LIMIT {}").format(
+        g.schema, _within("row_id", where), order, sql.Literal(n if unit == "chunk" else 4 * n))
+    if unit == "chunk":
+        inner = sql.SQL("SELECT row_id, score, NULL::float8 FROM ({}) c").format(chunks)
+    else:
+        inner = sql.SQL("SELECT c.row_id, c.score, max(-(s.embedding <#> %(q)s)) FROM ({}) c JOIN {}.sentences s "
+                        "ON s.chunk_row = c.row_id GROUP BY 1, 2").format(chunks, g.schema)
+    return sql.SQL("SELECT array_agg(r), array_agg(c), array_agg(s) FROM ({}) AS x(r, c, s)").format(inner), {"q": vec}
+
+
+def _dense_values(cell: tuple, unit: str) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, dense scores) from a dense query: as the files store computes them, in float32."""
+    rows, chunk, best = _arrays(cell)
+    if unit == "chunk":
+        return rows, chunk.astype(np.float32)
+    if unit == "sentence":
+        return rows, best.astype(np.float32)
+    return rows, (chunk.astype(np.float32) + best.astype(np.float32)) / 2
+
+
+_TERMS_CTE = 'WITH q AS (SELECT term COLLATE "C" AS term, qtf FROM unnest(%(terms)s::text[], %(qtf)s::int[]) AS t(term, qtf))'
+
+
+def _bm25_query(g: Generation, terms: list[str], where) -> tuple[sql.Composable, dict]:
+    """(rows, BM25 scores) of the rows in `where` that hold a query term."""
+    distinct, qtf = _query_terms(terms)
+    return sql.SQL(_TERMS_CTE + " SELECT array_agg(r), array_agg(v) FROM (SELECT p.row_id, sum(q.qtf * p.weight::float8) "
+                   "FROM q JOIN {}.{} p ON p.term = q.term AND {} GROUP BY 1) AS x(r, v)").format(
+        g.schema, sql.Identifier("postings"), _within("p.row_id", where)), {"terms": distinct, "qtf": qtf, "rows": _rows_param(where)}
+
+
+def _postings_query(g: Generation, terms: list[str], where) -> tuple[sql.Composable, dict]:
+    """The postings MaxScore reads, within POSTING_BUDGET: the rarest terms' whole lists, then the next term's
+    best weights first (the same plan as keyword_contenders makes from the terms' statistics)."""
+    distinct, _ = _query_terms(terms)
+    return sql.SQL(
+        'WITH t AS (SELECT term, row_number() OVER (ORDER BY df, term) AS i, '
+        'greatest(0, least(df, %(budget)s - (sum(df) OVER (ORDER BY df, term) - df)))::int AS lim '
+        'FROM {g}.terms WHERE term = ANY(%(terms)s::text[] COLLATE "C")) '
+        "SELECT array_agg(t.i), array_agg(p.row_id), array_agg(p.weight::float8) FROM t CROSS JOIN LATERAL "
+        "(SELECT row_id, weight FROM {g}.postings WHERE term = t.term AND {within} ORDER BY weight DESC, row_id LIMIT t.lim) p "
+        "WHERE t.lim > 0").format(g=g.schema, within=_within("row_id", where)), {"terms": distinct, "budget": POSTING_BUDGET}
+
+
+def _term_stats_query(g: Generation, terms: list[str]) -> tuple[sql.Composable, dict]:
+    return sql.SQL('SELECT term, df, max_weight::float8 FROM {}.terms WHERE term = ANY(%(terms)s::text[] COLLATE "C")').format(
+        g.schema), {"terms": _query_terms(terms)[0]}
+
+
 # --- every allowed row (small indexes, small filters) ----------------------------------------------
 
 def _score_every_row(conn, g: Generation, req: ScoreRequest, ranges: list[tuple[int, int]]) -> Scores:
     rows = np.concatenate([np.arange(lo, hi + 1, dtype=np.int64) for lo, hi in ranges])
-    dense = None
-    if req.query_vector is not None:
+    unit = req.dense_unit if g.has_sentences else "chunk"
+    vec = None if req.query_vector is None else np.asarray(req.query_vector, np.float32)
+    keyword_mode = req.mode in ("bm25", "hybrid")
+    batch = Batch(conn)
+    d_q = batch.add(*_dense_query(g, vec, ranges, unit)) if vec is not None else None
+    b_q = batch.add(*_bm25_query(g, req.terms, ranges)) if keyword_mode and req.terms else None
+    got = batch.run()
+    dense = bm25 = keyword = None
+    if d_q is not None:
         dense = np.zeros(len(rows), dtype=np.float32)
-        got, scores = dense_of(conn, g, req.query_vector, ranges, req.dense_unit)
-        dense[np.searchsorted(rows, got)] = scores
-    bm25 = keyword = None
-    if req.mode in ("bm25", "hybrid"):
+        found, scores = _dense_values(got[d_q][0], unit)
+        dense[np.searchsorted(rows, found)] = scores
+    if keyword_mode:
         bm25 = np.zeros(len(rows), dtype=np.float32)
-        if req.terms:
-            got, scores = bm25_of(conn, g, req.terms, ranges)
-            bm25[np.searchsorted(rows, got)] = scores
+        if b_q is not None:
+            found, scores = _arrays(got[b_q][0])
+            bm25[np.searchsorted(rows, found)] = scores
         keyword = bm25
         if req.mode == "hybrid" and req.context_weight:
             # the previous row of a continuing chunk is in the same document, so one position before it here
@@ -122,169 +239,132 @@ def _preferred(g: Generation, rows: np.ndarray, doc_id: str | None) -> np.ndarra
     return (rows >= lo) & (rows <= hi)
 
 
-def _arrays(conn, query: sql.Composable, params: dict) -> tuple[np.ndarray, np.ndarray]:
-    """(rows, scores) of a query selecting (row, score) pairs, moved as two binary arrays: 10k rows as tuples
-    cost ~10 ms of Python, as arrays well under one."""
-    wrapped = sql.SQL("SELECT array_agg(r), array_agg(v) FROM ({}) AS x(r, v)").format(query)
-    rows, values = conn.cursor(binary=True).execute(wrapped, params).fetchone()
-    if rows is None:
-        return np.zeros(0, np.int64), np.zeros(0, np.float32)
-    order = np.argsort(rows, kind="stable")
-    return np.asarray(rows, np.int64)[order], np.asarray(values, np.float64)[order].astype(np.float32)
-
-
-def dense_of(conn, g: Generation, vec: np.ndarray, where: list[tuple[int, int]] | list[int], unit: str) -> tuple[np.ndarray, np.ndarray]:
-    """(rows, dense scores) of the rows in `where` (row ranges, or a list of rows), ascending: chunk cosine,
-    best sentence cosine, or their mean (chunk cosine when the index has no sentence vectors)."""
-    unit = unit if g.has_sentences else "chunk"
-    params = {"q": np.asarray(vec, np.float32), "rows": list(where)}
-    if unit != "sentence":
-        cond = _within("row_id", where) if _are_ranges(where) else sql.SQL("row_id = ANY(%(rows)s)")
-        rows, chunk = _arrays(conn, sql.SQL("SELECT row_id, -(embedding <#> %(q)s) FROM {}.chunks WHERE {}")
-                              .format(g.schema, cond), params)
-        if unit == "chunk":
-            return rows, chunk
-    cond = _within("chunk_row", where) if _are_ranges(where) else sql.SQL("chunk_row = ANY(%(rows)s)")
-    s_rows, best = _arrays(conn, sql.SQL("SELECT chunk_row, max(-(embedding <#> %(q)s)) FROM {}.sentences WHERE {} GROUP BY 1")
-                           .format(g.schema, cond), params)
-    if unit == "sentence":
-        return s_rows, best
-    # as the files store: the mean of the two float32 cosines, in float32 (a chunk always has a sentence)
-    return rows, (chunk + best[np.searchsorted(s_rows, rows)]) / 2
-
-
-def _are_ranges(where) -> bool:
-    return bool(where) and isinstance(where[0], tuple)
-
-
-def bm25_of(conn, g: Generation, terms: list[str], where: list[tuple[int, int]] | list[int]) -> tuple[np.ndarray, np.ndarray]:
-    """(rows, BM25 scores), ascending, of the rows in `where` (row ranges, or a list of rows) that have a query term."""
-    distinct, qtf = _query_terms(terms)
-    cond = _within("p.row_id", where) if _are_ranges(where) else sql.SQL("p.row_id = ANY(%(rows)s)")
-    return _arrays(conn, sql.SQL(_TERMS_CTE + " SELECT p.row_id, sum(q.qtf * p.weight::float8) FROM q "
-                                 "JOIN {}.postings p ON p.term = q.term AND {} GROUP BY 1").format(g.schema, cond),
-                   {"terms": distinct, "qtf": qtf, "rows": list(where)})
-
-
-def _as_dict(rows: np.ndarray, values: np.ndarray) -> dict[int, float]:
-    return dict(zip(rows.tolist(), values.astype(np.float64).tolist()))
-
-
-# --- candidates (large indexes) ----------------------------------------------------------------------
-
-def _score_candidates(conn, g: Generation, req: ScoreRequest, ranges: list[tuple[int, int]] | None) -> Scores:
-    exact_below = g.params["exact_below"]
-    preferred = g.ranges([req.preferred]) if req.preferred else None
-    small_preferred = preferred is not None and _count(preferred) <= exact_below
-    candidates: set[int] = set()
-    dense: dict[int, float] = {}
-    if req.query_vector is not None:
-        for where, exact in ((ranges, False), *(((preferred, small_preferred),) if preferred else ())):
-            top = dense_top(conn, g, req.query_vector, req.n, where, req.dense_unit, exact)
-            dense.update(top)
-            candidates.update(top)
-    bm25: dict[int, float] = {}
-    w = req.context_weight if req.mode == "hybrid" else 0.0
-    if req.mode in ("bm25", "hybrid") and req.terms:
-        for where, exact in ((ranges, False), *(((preferred, small_preferred),) if preferred else ())):
-            top, known = keyword_top(conn, g, req.terms, req.n, where, w, exact)
-            bm25.update(known)
-            candidates.update(top)
-    rows = np.array(sorted(candidates), dtype=np.int64)
-    if req.query_vector is not None and (missing := [int(r) for r in rows if r not in dense]):
-        dense.update(_as_dict(*dense_of(conn, g, req.query_vector, missing, req.dense_unit)))
-    previous = [int(r) - 1 for r in rows if g.continues[r]]
-    if req.mode in ("bm25", "hybrid") and req.terms and (missing := sorted({*rows.tolist(), *previous} - set(bm25))):
-        bm25.update({r: 0.0 for r in missing})
-        bm25.update(_as_dict(*bm25_of(conn, g, req.terms, missing)))
-    d = None if req.query_vector is None else np.array([dense[r] for r in rows], dtype=np.float32)
-    b = k = None
-    if req.mode in ("bm25", "hybrid"):
-        b = np.array([bm25.get(r, 0.0) for r in rows], dtype=np.float32)
-        k = np.array([_keyword(bm25, g.continues, r, w) for r in rows], dtype=np.float32) if w else b
-    stats = {}
-    if req.mode == "hybrid":
-        stats = {"dense_stats": dense_stats(conn, g, req.query_vector, ranges, req.dense_unit),
-                 "keyword_stats": keyword_stats(conn, g, req.terms, ranges, w)}
-    return Scores(rows=rows, dense=d, bm25=b, keyword=k, preferred=_preferred(g, rows, req.preferred), complete=False, **stats)
-
-
 def _keyword(bm25: dict[int, float], continues: np.ndarray, row: int, w: float) -> float:
     own = bm25.get(row, 0.0)
     return own + w * bm25.get(row - 1, 0.0) if continues[row] else own
 
 
-def dense_top(conn, g: Generation, vec: np.ndarray, n: int, ranges: list[tuple[int, int]] | None, unit: str,
-              exact: bool) -> dict[int, float]:
-    """The n best rows by dense score in `ranges` (None: all): through the chunk HNSW index (iterative scan
-    when filtered), or scanned exactly. Best-sentence scores rescore the chunk index's top 4n rows."""
-    unit = unit if g.has_sentences else "chunk"
-    # "+ 0": an ORDER BY the HNSW index cannot serve, so the (few) rows of the ranges are scanned exactly
-    order = sql.SQL("(embedding <#> %(q)s) + 0" if exact else "embedding <#> %(q)s")
-    limit = n if unit == "chunk" else 4 * n
-    got = conn.execute(sql.SQL("SELECT row_id, -(embedding <#> %(q)s) FROM {}.chunks WHERE {} ORDER BY {} LIMIT {}")
-                       .format(g.schema, _within("row_id", ranges), order, sql.Literal(limit)),
-                       {"q": np.asarray(vec, np.float32)}).fetchall()
-    if not exact and len(got) < min(limit, _count(ranges or [(0, g.n - 1)])):
-        # a filtered HNSW scan gives up after hnsw.max_scan_tuples rows: a document far from the question is
-        # then scanned exactly (costs ~1-2 us per row of its)
-        return dense_top(conn, g, vec, n, ranges, unit, exact=True)
-    scores = dict(got) if unit == "chunk" else _as_dict(*dense_of(conn, g, vec, [r for r, _ in got], unit))
-    return dict(sorted(scores.items(), key=lambda t: (-t[1], t[0]))[:n])  # relaxed_order: sorted here
+# --- candidates (large indexes) ----------------------------------------------------------------------
+
+def _score_candidates(conn, g: Generation, req: ScoreRequest, ranges: list[tuple[int, int]] | None) -> Scores:
+    """(1) each ranking's candidates, the statistics' sample scores; (2) the exact scores the candidates
+    still lack: two round trips (three the first time a generation is met: its sample)."""
+    preferred = g.ranges([req.preferred]) if req.preferred else None
+    scopes = [(ranges, False)] + ([(preferred, _count(preferred) <= g.params["exact_below"])] if preferred else [])
+    vec = None if req.query_vector is None else np.asarray(req.query_vector, np.float32)
+    unit = req.dense_unit if g.has_sentences else "chunk"
+    keyword_mode = req.mode in ("bm25", "hybrid") and bool(req.terms)
+    w = req.context_weight if req.mode == "hybrid" else 0.0
+    hybrid = req.mode == "hybrid"
+    if hybrid:
+        _sample(conn, g)
+    batch = Batch(conn)
+    dense_q = [batch.add(*_dense_top_query(g, vec, req.n, where, unit, exact)) for where, exact in scopes] if vec is not None else []
+    keyword_q = ([batch.add(*(_bm25_query(g, req.terms, where) if exact else _postings_query(g, req.terms, where)))
+                  for where, exact in scopes] if keyword_mode else [])
+    stats_q = batch.add(*_term_stats_query(g, req.terms)) if keyword_mode else None
+    sample_q = batch.add(*_sample_bm25_query(g, req.terms)) if keyword_mode and hybrid else None
+    first = batch.run()
+
+    dense: dict[int, float] = {}
+    candidates: set[int] = set()
+    for (where, exact), q in zip(scopes, dense_q):
+        rows, scores = _dense_values(first[q][0], unit)
+        if not exact and len(rows) < min(req.n, _count(where or [(0, g.n - 1)])):
+            # a filtered HNSW scan gives up after hnsw.max_scan_tuples rows: a document far from the question
+            # is then scanned exactly (~1-2 us per row of its)
+            again = Batch(conn)
+            again.add(*_dense_top_query(g, vec, req.n, where, unit, True))
+            rows, scores = _dense_values(again.run()[0][0], unit)
+        top = sorted(zip(scores.tolist(), rows.tolist()), key=lambda t: (-t[0], t[1]))[:req.n]  # relaxed order: sorted here
+        dense.update((r, s) for s, r in top)
+        candidates.update(r for _, r in top)
+    bm25: dict[int, float] = {}
+    contenders: list[tuple[np.ndarray, float]] = []
+    if keyword_mode:
+        term_stats = {t: (df, mw) for t, df, mw in first[stats_q]}
+        for (where, exact), q in zip(scopes, keyword_q):
+            contenders.append(keyword_contenders(g, req.terms, term_stats, first[q][0], req.n, w, exact, bm25))
+
+    # (2) exact BM25 of the keyword contenders and of the dense candidates (with the row before each, for the
+    # section context), dense scores of the keyword contenders
+    wanted = candidates | {r for rows, _ in contenders for r in rows.tolist()}
+    need_bm25 = sorted((wanted | {r - 1 for r in wanted if g.continues[r]}) - set(bm25)) if keyword_mode else []
+    need_dense = sorted(wanted - set(dense)) if vec is not None else []
+    batch = Batch(conn)
+    b_q = batch.add(*_bm25_query(g, req.terms, need_bm25)) if need_bm25 else None
+    d_q = batch.add(*_dense_query(g, vec, need_dense, unit)) if need_dense else None
+    got = batch.run()
+    if b_q is not None:
+        bm25.update(dict.fromkeys(need_bm25, 0.0))
+        bm25.update(_as_dict(*_arrays(got[b_q][0])))
+    if d_q is not None:
+        dense.update(_as_dict(*_dense_values(got[d_q][0], unit)))
+    tally = g.cache.setdefault("keyword", {"searches": 0, "exact": 0})
+    for rows, bound in contenders:  # each scope's keyword top n, now exactly known
+        scored = sorted((-_keyword(bm25, g.continues, r, w), r) for r in rows.tolist())
+        candidates.update(r for s, r in scored[:req.n] if s < 0)
+        tally["searches"] += 1
+        tally["exact"] += int(bound == 0 or (len(scored) >= req.n and -scored[req.n - 1][0] > bound * (1 + w)))
+
+    rows = np.array(sorted(candidates), dtype=np.int64)
+    d = None if vec is None else np.array([dense[r] for r in rows], dtype=np.float32)
+    b = k = None
+    if req.mode in ("bm25", "hybrid"):
+        b = np.array([bm25.get(r, 0.0) for r in rows], dtype=np.float32)
+        k = np.array([_keyword(bm25, g.continues, r, w) for r in rows], dtype=np.float32) if w else b
+    stats = {}
+    if hybrid:
+        stats = {"dense_stats": dense_stats(conn, g, vec, ranges, unit),
+                 "keyword_stats": (0.0, 0.0) if sample_q is None else keyword_stats(g, first[sample_q][0], ranges, w)}
+    return Scores(rows=rows, dense=d, bm25=b, keyword=k, preferred=_preferred(g, rows, req.preferred), complete=False, **stats)
 
 
-def keyword_top(conn, g: Generation, terms: list[str], n: int, ranges: list[tuple[int, int]] | None, w: float,
-                exact: bool) -> tuple[list[int], dict[int, float]]:
-    """(rows of the n best keyword scores in `ranges`, exact BM25 of every row they need).
+def keyword_contenders(g: Generation, terms: list[str], term_stats: dict[str, tuple[int, float]], cell: tuple, n: int,
+                       w: float, exact: bool, bm25: dict[int, float]) -> tuple[np.ndarray, float]:
+    """(rows that may be among the n best keyword scores, bound) from the postings read; fills `bm25` with
+    the scores already exact.
 
-    The keyword score is BM25 plus `w` times the previous row's in the same section. `exact`: the ranges are
-    small, their postings are summed directly. Otherwise (MaxScore, Turtle and Flood 1995), within a budget
-    of POSTING_BUDGET postings: the rarest terms' postings are read whole, the next term's best weights
-    first; the rows met get their partial score, and those that can still reach the top n (partial score
-    plus the most the unread postings can add) get their exact score. A row holding none of the postings
-    read scores at most the sum of the unread terms' largest weights: when the n-th best beats that, the top
-    n are exact (most searches; `Generation.cache["keyword"]` counts them), else they are the best rows
-    holding the query's rarer terms."""
+    The keyword score is BM25 plus `w` times the previous row's in the same section. `exact` (a small
+    document): `cell` holds every row's BM25. Otherwise (MaxScore, Turtle and Flood 1995) it holds the
+    postings _postings_query read: each row met has a partial score and, from the unread postings, a most
+    it can reach; the rows whose most beats the n-th best partial score are the contenders, scored exactly
+    next. A row holding none of the postings read scores at most `bound` (0 when every list was read):
+    when the n-th best exact score beats bound * (1 + w) the top n are exact (most searches; counted in
+    Generation.cache["keyword"]), else they are the best rows holding the query's rarer terms."""
+    cont = g.continues
     if exact:
-        bm25 = _as_dict(*bm25_of(conn, g, terms, ranges))
-        rows = set(bm25) | {r + 1 for r in bm25 if r + 1 < g.n and g.continues[r + 1]}
-        scored = sorted(((-_keyword(bm25, g.continues, r, w), r) for r in rows))
-        return [r for s, r in scored[:n] if s < 0], bm25
+        rows, scores = _arrays(cell)
+        bm25.update(_as_dict(rows, scores))
+        following = rows[rows + 1 < g.n] + 1
+        return np.union1d(rows, following[cont[following]]), 0.0
     distinct, counts = _query_terms(terms)
     qtf = dict(zip(distinct, counts))
-    known = _term_stats(conn, g, distinct)
-    plan, left = [], POSTING_BUDGET
-    for term in sorted(known, key=lambda t: (known[t][0], t)):  # rarest first
-        if left <= 0:
-            break
-        plan.append((term, min(known[term][0], left)))
-        left -= known[term][0]
-    if not plan:
-        return [], {}
-    got = conn.cursor(binary=True).execute(sql.SQL(
-        "SELECT array_agg(t.i), array_agg(p.row_id), array_agg(p.weight::float8) FROM unnest(%(terms)s::text[], %(limits)s::int[]) "
-        "WITH ORDINALITY AS t(term, lim, i) CROSS JOIN LATERAL (SELECT row_id, weight FROM {}.postings "
-        'WHERE term = t.term COLLATE "C" AND {} ORDER BY weight DESC, row_id LIMIT t.lim) p').format(g.schema, _within("row_id", ranges)),
-        {"terms": [t for t, _ in plan], "limits": [lim for _, lim in plan]}).fetchone()
-    which = np.asarray(got[0] or [], np.int64) - 1
-    met = np.asarray(got[1] or [], np.int64)
-    weight = np.asarray(got[2] or [], np.float64)
+    plan, left = [], POSTING_BUDGET  # as _postings_query plans it: rarest first, within the budget
+    for term in sorted(term_stats, key=lambda t: (term_stats[t][0], t.encode())):
+        if left > 0:
+            plan.append((term, min(term_stats[term][0], left)))
+        left -= term_stats[term][0]
+    if not plan or cell[0] is None:
+        return np.zeros(0, np.int64), 0.0
+    index = {t: i for i, (t, _) in enumerate(plan)}
+    which = np.asarray(cell[0], np.int64) - 1  # the term's rank in the plan (the query orders them alike)
+    met = np.asarray(cell[1], np.int64)
+    weight = np.asarray(cell[2], np.float64)
     read = np.bincount(which, minlength=len(plan))
     plan_qtf = np.array([qtf[t] for t, _ in plan], np.float64)
-    # the most an unread posting of each planned term can weigh: 0 when its list was read whole
-    last = np.zeros(len(plan))
+    last = np.zeros(len(plan))  # the most an unread posting of each planned term weighs: 0 for a list read whole
     for i, (term, limit) in enumerate(plan):
-        if read[i] == limit and limit < known[term][0]:
+        if read[i] == limit and limit < term_stats[term][0]:
             last[i] = weight[which == i].min()
-    unread = sum(qtf[t] * known[t][1] for t in known if t not in dict(plan))  # terms not read at all
-    bound = float(unread + plan_qtf @ last)  # BM25 of a row holding no posting read
+    unread = sum(qtf[t] * term_stats[t][1] for t in term_stats if t not in index)
+    bound = float(unread + plan_qtf @ last)
     rows, at = np.unique(met, return_inverse=True)
     partial = np.bincount(at, weights=plan_qtf[which] * weight, minlength=len(rows))
     seen = np.zeros((len(rows), len(plan)), dtype=bool)
     seen[at, which] = True
     high = partial + unread + (~seen * (plan_qtf * last)).sum(axis=1)
-    cont = g.continues
-    following = rows[(rows + 1 < g.n)] + 1
+    following = rows[rows + 1 < g.n] + 1
     everyone = np.union1d(rows, following[cont[following]])
 
     def lookup(values: np.ndarray, keys: np.ndarray, missing: float) -> np.ndarray:
@@ -296,31 +376,9 @@ def keyword_top(conn, g: Generation, terms: list[str], n: int, ranges: list[tupl
     high_k = lookup(high, everyone, bound) + context * lookup(high, everyone - 1, bound)
     threshold = np.sort(low_k)[-n] if len(low_k) >= n else 0.0
     contenders = everyone[(high_k >= threshold) & (high_k > 0)]
-    need = np.union1d(contenders, contenders[cont[contenders]] - 1)
-    exact_known = lookup(high - partial, need, bound) == 0  # every posting of theirs was read
-    bm25 = dict(zip(need[exact_known].tolist(), lookup(partial, need[exact_known], 0.0).tolist()))
-    unresolved = need[~exact_known].tolist()
-    if unresolved:
-        bm25.update({r: 0.0 for r in unresolved})
-        bm25.update(_as_dict(*bm25_of(conn, g, terms, unresolved)))
-    scored = sorted((-_keyword(bm25, cont, r, w), r) for r in contenders.tolist())
-    top = [r for s, r in scored[:n] if s < 0]
-    tally = g.cache.setdefault("keyword", {"searches": 0, "exact": 0})
-    tally["searches"] += 1
-    tally["exact"] += int(bound == 0 or (len(scored) >= n and -scored[n - 1][0] > bound * (1 + w)))
-    return top, bm25
-
-
-def _term_stats(conn, g: Generation, terms: list[str]) -> dict[str, tuple[int, float]]:
-    """(document frequency, largest posting weight) of the terms the index has, cached per generation."""
-    cache: dict[str, tuple[int, float] | None] = g.cache.setdefault("term_stats", {})
-    missing = [t for t in terms if t not in cache]
-    if missing:
-        cache.update(dict.fromkeys(missing))
-        cache.update({t: (df, mw) for t, df, mw in conn.execute(sql.SQL(
-            'SELECT term, df, max_weight::float8 FROM {}.terms WHERE term = ANY(%s::text[] COLLATE "C")').format(g.schema),
-            [missing]).fetchall()})
-    return {t: cache[t] for t in terms if cache[t] is not None}
+    complete = rows[high == partial]  # every posting of theirs was read: their BM25 is exact already
+    bm25.update(_as_dict(complete, partial[high == partial]))
+    return contenders, bound
 
 
 # --- statistics of every allowed row, from the sample (large indexes) -----------------------------------
@@ -350,15 +408,14 @@ def _sentence_sample(conn, g: Generation) -> tuple[np.ndarray, np.ndarray, np.nd
     return g.cache["sentence_sample"]
 
 
-def _in(rows: np.ndarray, ranges: list[tuple[int, int]] | None) -> np.ndarray:
+def _in(rows: np.ndarray, ranges: list[tuple[int, int]] | None) -> np.ndarray | slice:
     if ranges is None:
-        return np.ones(len(rows), dtype=bool)
+        return slice(None)
     return np.logical_or.reduce([(rows >= lo) & (rows <= hi) for lo, hi in ranges])
 
 
 def dense_stats(conn, g: Generation, vec: np.ndarray, ranges, unit: str) -> tuple[float, float]:
     """(mean, std) of the dense scores of the allowed rows, estimated on the sample."""
-    unit = unit if g.has_sentences else "chunk"
     if unit == "chunk":
         rows, vectors = _sample(conn, g)
         return mean_std(vectors[_in(rows, ranges)] @ vec)
@@ -368,22 +425,24 @@ def dense_stats(conn, g: Generation, vec: np.ndarray, ranges, unit: str) -> tupl
     return mean_std(best if unit == "sentence" else (chunk_vectors[keep] @ vec + best) / 2)
 
 
-def keyword_stats(conn, g: Generation, terms: list[str], ranges, w: float) -> tuple[float, float]:
-    """(mean, std) of the keyword scores (BM25 plus section context) of the allowed rows, on the sample."""
-    rows = _sample(conn, g)[0]
-    rows = rows[_in(rows, ranges)]
-    if not terms or not len(rows):
-        return 0.0, 0.0
+def _sample_bm25_query(g: Generation, terms: list[str]) -> tuple[sql.Composable, dict]:
+    """BM25 of the sample rows (and of the rows before them) that hold a query term."""
     distinct, qtf = _query_terms(terms)
     table = sql.Identifier("postings_sample" if g.n > int(g.params["sample_size"]) else "postings")
-    got, scores = _arrays(conn, sql.SQL(_TERMS_CTE + " SELECT p.row_id, sum(q.qtf * p.weight::float8) FROM q JOIN "
-                                        "{}.{} p ON p.term = q.term GROUP BY 1").format(g.schema, table),
-                          {"terms": distinct, "qtf": qtf})
+    return sql.SQL(_TERMS_CTE + " SELECT array_agg(r), array_agg(v) FROM (SELECT p.row_id, sum(q.qtf * p.weight::float8) "
+                   "FROM q JOIN {}.{} p ON p.term = q.term GROUP BY 1) AS x(r, v)").format(g.schema, table), {"terms": distinct, "qtf": qtf}
+
+
+def keyword_stats(g: Generation, cell: tuple, ranges, w: float) -> tuple[float, float]:
+    """(mean, std) of the keyword scores (BM25 plus section context) of the allowed sample rows."""
+    rows = g.cache["sample"][0]
+    rows = rows[_in(rows, ranges)]
+    got, scores = _arrays(cell)
 
     def at(keys: np.ndarray) -> np.ndarray:  # the BM25 of these rows, 0 for a row without a query term
-        i = np.minimum(np.searchsorted(got, keys), max(len(got) - 1, 0))
-        found = (got[i] == keys) if len(got) else np.zeros(len(keys), dtype=bool)
-        return np.where(found, scores[i] if len(got) else 0.0, 0.0)
+        if not len(got):
+            return np.zeros(len(keys))
+        i = np.minimum(np.searchsorted(got, keys), len(got) - 1)
+        return np.where(got[i] == keys, scores[i], 0.0)
 
-    keyword = at(rows) + (w * g.continues[rows] * at(rows - 1) if w else 0.0)
-    return mean_std(keyword)
+    return mean_std(at(rows) + (w * g.continues[rows] * at(rows - 1) if w else 0.0))

@@ -18,8 +18,8 @@ if ! .venv/bin/python -c "import torch" 2>/dev/null; then
   echo "==> installing torch==2.13.0 (CPU)"
   .venv/bin/python -m pip install --quiet "torch==2.13.0"
 fi
-echo "==> installing the project and its dependencies"
-.venv/bin/python -m pip install --quiet -e ".[dev]"
+echo "==> installing the project and its dependencies (with the PostgreSQL store's and the tests' extras)"
+.venv/bin/python -m pip install --quiet -e ".[dev,postgres]"
 rm -f .venv/.installed-*
 touch "$stamp"
 echo "==> set-up done"

@@ -30,6 +30,7 @@ import numpy as np
 from rag.errors import IndexCorruptedError, IndexStaleError
 from rag.index.candidates import EXACT_BELOW, dense_of_rows, score_candidates
 from rag.index.interface import ScoreRequest, Scores, Store
+from rag.index.threads import one_blas_thread
 from rag.index.manifest import CURRENT, FIX, MANIFEST, file_checksum, read_manifest, staleness
 from rag.schema import Chunk
 from rag.settings import Settings
@@ -170,7 +171,8 @@ class Index:
         if request.query_vector is None:
             dense = None
         elif large:  # a filter on a large index: only its rows' vectors are read
-            dense = dense_of_rows(self, request.query_vector, rows, request.dense_unit)
+            with one_blas_thread():
+                dense = dense_of_rows(self, request.query_vector, rows, request.dense_unit)
         else:
             dense = self.dense_all(request.query_vector, request.dense_unit)[rows]
         bm25_full = self.bm25_all(request.terms) if request.mode in ("bm25", "hybrid") else None

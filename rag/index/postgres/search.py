@@ -22,6 +22,7 @@ from psycopg import sql
 
 from rag.index.interface import ScoreRequest, Scores
 from rag.index.sampling import SENTENCE_SAMPLE, mean_std, sample_rows
+from rag.index.threads import one_blas_thread
 
 POSTING_BUDGET = 10_000  # postings a search of a large index reads to find its BM25 candidates
 
@@ -126,7 +127,8 @@ def score(conn, g: Generation, request: ScoreRequest) -> Scores:
     ranges = g.ranges(request.doc_ids)
     if _count(ranges) <= g.params["exact_below"]:
         return _score_every_row(conn, g, request, ranges)
-    return _score_candidates(conn, g, request, None if not request.doc_ids else ranges)
+    with one_blas_thread():  # the sample's statistics
+        return _score_candidates(conn, g, request, None if not request.doc_ids else ranges)
 
 
 # --- queries -------------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -25,13 +26,18 @@ from rag.index.interface import ScoreRequest, Scores
 from rag.index.postgres import search
 from rag.index.postgres.schema import (LAYOUT, StoreError, VectorDumper, VectorLoader, describe, migrate, unreachable,
                                        vector_oid)
-from rag.index.postgres.search import Generation
+from rag.index.postgres.search import Batch, Generation
 from rag.index.postgres.write import write_generation
 from rag.schema import Chunk
 from rag.settings import Settings
 
 _CHUNK_COLUMNS = "row_id, chunk_id, doc_id, title, text, char_start, char_end, heading, n_tokens, metadata"
+_SENTENCES_SQL = sql.SQL("SELECT chunk_row, char_start, char_end, embedding FROM {}.sentences WHERE chunk_row = ANY(%(rows)s) "
+                         "ORDER BY chunk_row, idx")
 _RECENT_ROWS = 2048  # sentence spans and vectors kept per generation (the answerer reads the retrieved rows')
+# A search checks which generation is current at most this often: a rebuild by another process is served
+# within a second, and most searches save a round trip (the previous generation outlives the switch).
+REFRESH_SECONDS = 1.0
 
 
 class PostgresStore:
@@ -53,6 +59,7 @@ class PostgresStore:
         self.pool = ConnectionPool(url, min_size=1, max_size=pool_size, kwargs=kwargs, configure=self._configure,
                                    open=True, name=f"rag-{schema}", timeout=max(connect_timeout, 10))
         self._generation: Generation | None = None
+        self._checked_at = 0.0
         self._lock = threading.RLock()
 
     @classmethod
@@ -97,10 +104,14 @@ class PostgresStore:
             got = conn.execute(self._q("SELECT gen FROM {s}.current")).fetchone()
         return got[0] if got else None
 
-    def refresh(self) -> None:
-        """Follow the current generation: one cheap query, and a reload of the small per-build state when
-        another process has built a new index."""
+    def refresh(self, force: bool = False) -> None:
+        """Follow the current generation: one cheap query at most every REFRESH_SECONDS (a search's round trip
+        saved), and a reload of the small per-build state when another process has built a new index."""
+        now = time.monotonic()
+        if not force and self._generation is not None and now - self._checked_at < REFRESH_SECONDS:
+            return
         gen = self.current_generation()
+        self._checked_at = now
         current = self._generation
         if gen is not None and (current is None or current.gen != gen):
             self._load(gen)
@@ -139,7 +150,7 @@ class PostgresStore:
 
     def require_index(self) -> PostgresStore:
         """This store, with its current generation loaded (IndexMissingError naming the fix when none)."""
-        self.refresh()
+        self.refresh(force=True)
         _ = self.generation
         return self
 
@@ -188,16 +199,20 @@ class PostgresStore:
             return g.cache["chunks"]
 
     def chunks_at(self, rows: Sequence[int]) -> list[Chunk]:
-        """The chunks of `rows`, in that order; their sentences are fetched at once for the answerer."""
+        """The chunks of `rows`, in that order; their sentences come in the same round trip, for the answerer."""
         g = self.generation
         rows = [int(r) for r in rows]
         with self.connection() as conn:
-            got = conn.execute(sql.SQL(f"SELECT {_CHUNK_COLUMNS} FROM {{}}.chunks WHERE row_id = ANY(%s)").format(g.schema),
-                               [rows]).fetchall()
-        by_row = {r[0]: _chunk(r) for r in got}
-        ids = g.cache.setdefault("row_of", {})
-        ids.update({c.chunk_id: r for r, c in by_row.items()})
-        self._sentences(g, rows)
+            batch = Batch(conn)
+            batch.add(sql.SQL(f"SELECT {_CHUNK_COLUMNS} FROM {{}}.chunks WHERE row_id = ANY(%(rows)s)").format(g.schema), {"rows": rows})
+            missing = self._missing_sentences(g, rows)
+            if missing:
+                batch.add(_SENTENCES_SQL.format(g.schema), {"rows": missing})
+            got = batch.run()
+        if missing:
+            self._keep_sentences(g, missing, got[1])
+        by_row = {r[0]: _chunk(r) for r in got[0]}
+        g.cache.setdefault("row_of", {}).update({c.chunk_id: r for r, c in by_row.items()})
         return [by_row[r] for r in rows]
 
     def row_of(self, chunk_id: str) -> int:
@@ -211,22 +226,27 @@ class PostgresStore:
             ids[chunk_id] = got[0]
         return ids[chunk_id]
 
-    def _sentences(self, g: Generation, rows: Sequence[int]) -> dict[int, tuple[list[tuple[int, int]], np.ndarray]]:
+    def _missing_sentences(self, g: Generation, rows: Sequence[int]) -> list[int]:
+        recent = g.cache.setdefault("sentences", OrderedDict())
+        return [r for r in rows if r not in recent]
+
+    def _keep_sentences(self, g: Generation, rows: Sequence[int], got: list[tuple]) -> None:
         recent: OrderedDict = g.cache.setdefault("sentences", OrderedDict())
-        missing = [r for r in rows if r not in recent]
+        found: dict[int, list] = {r: [] for r in rows}
+        for row, a, b, v in got:
+            found[row].append((a, b, v))
+        for row, items in found.items():
+            vectors = np.stack([v for *_, v in items]) if items else np.zeros((0, g.params["dim"]), np.float32)
+            recent[row] = ([(a, b) for a, b, _ in items], vectors)
+        while len(recent) > _RECENT_ROWS:
+            recent.popitem(last=False)
+
+    def _sentences(self, g: Generation, rows: Sequence[int]) -> dict[int, tuple[list[tuple[int, int]], np.ndarray]]:
+        missing = self._missing_sentences(g, rows)
         if missing:
             with self.connection() as conn, conn.cursor(binary=True) as cur:
-                got = cur.execute(sql.SQL("SELECT chunk_row, char_start, char_end, embedding FROM {}.sentences "
-                                          "WHERE chunk_row = ANY(%s) ORDER BY chunk_row, idx").format(g.schema), [missing]).fetchall()
-            found: dict[int, list] = {r: [] for r in missing}
-            for row, a, b, v in got:
-                found[row].append((a, b, v))
-            for row, items in found.items():
-                spans = [(a, b) for a, b, _ in items]
-                vectors = np.stack([v for *_, v in items]) if items else np.zeros((0, g.params["dim"]), np.float32)
-                recent[row] = (spans, vectors)
-            while len(recent) > _RECENT_ROWS:
-                recent.popitem(last=False)
+                self._keep_sentences(g, missing, cur.execute(_SENTENCES_SQL.format(g.schema), {"rows": missing}).fetchall())
+        recent = g.cache["sentences"]
         return {r: recent[r] for r in rows}
 
     def sentence_spans(self, row: int) -> list[tuple[int, int]]:
@@ -257,7 +277,7 @@ class PostgresStore:
     # --- building ----------------------------------------------------------------------------------------
     def read_manifest(self) -> dict[str, Any]:
         """The current generation's manifest; IndexMissingError when no index was built."""
-        self.refresh()
+        self.refresh(force=True)
         return self.generation.manifest
 
     @contextlib.contextmanager
@@ -298,7 +318,7 @@ class PostgresStore:
         """Write a new generation and make it current (rag.index.postgres.write.write_generation's options)."""
         with self.connection() as conn:
             stats = write_generation(conn, self.schema, self.vector_oid, chunks, chunk_vectors, **options)
-        self.refresh()
+        self.refresh(force=True)
         return stats
 
 

@@ -22,7 +22,6 @@ import numpy as np
 
 from rag.index.interface import ScoreRequest, Scores
 from rag.index.sampling import SENTENCE_SAMPLE, mean_std, sample_rows
-from rag.index.threads import one_blas_thread
 from rag.retrieval.fusion import top_rows
 
 EXACT_BELOW = 20_000  # rows: every row is scored up to this many (20k: ~5 ms), candidates above
@@ -53,11 +52,6 @@ def write_large_index_files(folder, matrix: np.ndarray, threads: int) -> None:
 
 def score_candidates(index, req: ScoreRequest, allowed: np.ndarray) -> Scores:
     """The candidates' scores and every allowed row's statistics (see the module doc)."""
-    with one_blas_thread():
-        return _score_candidates(index, req, allowed)
-
-
-def _score_candidates(index, req: ScoreRequest, allowed: np.ndarray) -> Scores:
     unit = req.dense_unit if len(index.sentence_matrix) else "chunk"
     everything = len(allowed) == len(index.chunks)
     preferred = np.sort(index._doc_rows[req.preferred]) if req.preferred else None

@@ -164,6 +164,10 @@ class Index:
     def score(self, request: ScoreRequest) -> Scores:
         """Every allowed row's scores (a few thousand rows: a millisecond); candidates only on a large index
         (rag.index.candidates)."""
+        with one_blas_thread():
+            return self._score(request)
+
+    def _score(self, request: ScoreRequest) -> Scores:
         rows = self.rows_of_documents(request.doc_ids)
         large = self.moments is not None
         if large and len(rows) > int(self.manifest.get("exact_below", EXACT_BELOW)):
@@ -171,8 +175,7 @@ class Index:
         if request.query_vector is None:
             dense = None
         elif large:  # a filter on a large index: only its rows' vectors are read
-            with one_blas_thread():
-                dense = dense_of_rows(self, request.query_vector, rows, request.dense_unit)
+            dense = dense_of_rows(self, request.query_vector, rows, request.dense_unit)
         else:
             dense = self.dense_all(request.query_vector, request.dense_unit)[rows]
         bm25_full = self.bm25_all(request.terms) if request.mode in ("bm25", "hybrid") else None

@@ -131,8 +131,13 @@ def vector_oid(conn: psycopg.Connection) -> int:
 
 
 def migrate(conn: psycopg.Connection, schema: str) -> int:
-    """Create the store's schema or bring it to this code's version; returns the version."""
+    """Create the store's schema or bring it to this code's version; returns the version. A schema already
+    at this version is only read, so app processes may connect to a read-only replica."""
     s = sql.Identifier(schema)
+    if conn.execute("SELECT to_regclass(%s)", [f"{s.as_string(conn)}.schema_version"]).fetchone()[0] is not None:
+        version = conn.execute(sql.SQL("SELECT coalesce(max(version), 0) FROM {s}.schema_version").format(s=s)).fetchone()[0]
+        if version == len(MIGRATIONS):
+            return version
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"{schema}:migrate"])
         conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {s}; CREATE TABLE IF NOT EXISTS {s}.schema_version "

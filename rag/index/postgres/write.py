@@ -40,14 +40,16 @@ def write_generation(conn: psycopg.Connection, schema: str, vector_oid: int, chu
                      chunk_keys: Sequence[str] | None = None, sentence_keys: Sequence[str] | None = None,
                      bm25_terms: Sequence[list[str]] | None = None, k1: float = 1.5, b: float = 0.75, m: int = 16,
                      ef_construction: int = 64, exact_below: int = EXACT_BELOW, sample_size: int = SAMPLE_SIZE,
-                     maintenance_work_mem: str = "1GB", parallel_workers: int | None = None) -> dict[str, Any]:
+                     maintenance_work_mem: str = "256MB", parallel_workers: int | None = None) -> dict[str, Any]:
     """Write a new generation and make it current; returns {"generation", "n_chunks", "n_sentences", "seconds"}.
 
     `chunks`: rag.schema.Chunk objects (or their to_json() dicts) in row order, a document's chunks on
     consecutive rows; row i has vector chunk_vectors[i] (any array-like, a memmap too). `sentence_spans[i]`:
     (start, end) of chunk i's sentences, whose vectors follow one another in `sentence_vectors`.
     `chunk_keys` / `sentence_keys`: text_key of the text each vector embeds (default: the chunk or sentence
-    text). `bm25_terms[i]`: chunk i's analysed terms (default: analyze(heading + text)).
+    text). `bm25_terms[i]`: chunk i's analysed terms (default: analyze(heading + text)). `maintenance_work_mem`
+    (also the build's work_mem) is server memory for the postings' sort and the index builds: the default
+    suits a small managed instance; a million chunks build faster with a few GB (scripts/bench_scale.py: 3GB).
     """
     n = len(chunks)
     if n == 0:
@@ -64,6 +66,8 @@ def write_generation(conn: psycopg.Connection, schema: str, vector_oid: int, chu
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"{schema}:write"])
         conn.execute("SELECT set_config('maintenance_work_mem', %s, true)", [maintenance_work_mem])
+        # the postings are one sort and one window over every (term, chunk): in memory rather than on disk
+        conn.execute("SELECT set_config('work_mem', %s, true)", [maintenance_work_mem])
         if parallel_workers is not None:  # HNSW and btree builds in parallel (they share maintenance_work_mem)
             conn.execute("SELECT set_config('max_parallel_maintenance_workers', %s, true)", [str(parallel_workers)])
         q = lambda text: sql.SQL(text).format(s=s)  # noqa: E731

@@ -9,7 +9,7 @@ than the rest of a search. So above EXACT_BELOW rows:
   `hnsw.index`), or, for a document filter, from an exact pass over that document's rows only;
 - their statistics are exact too for whole-chunk scores: the mean of q.x over the rows is q.mean(x), and
   its second moment q^T (X^T X / n) q, from `moments.npy` written with the index; for best-sentence scores
-  they are estimated on a fixed sample of rows (rag.index.sampling);
+  they are estimated on a fixed sample of rows (rag.index.statistics);
 - the candidates (each ranking's top n, overall and in the named document) get their other score, and the
   retriever fuses them with these statistics (rag.index.interface.Scores).
 The only approximation is HNSW's recall (~0.99 at 100k on clustered vectors) and, for dense_unit sentence
@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from rag.index.interface import ScoreRequest, Scores
-from rag.index.sampling import SENTENCE_SAMPLE, mean_std, sample_rows
+from rag.index.statistics import SENTENCE_SAMPLE, mean_std, moment_stats, sample_rows, vector_moments
 from rag.retrieval.fusion import top_rows
 
 EXACT_BELOW = 20_000  # rows: every row is scored up to this many (20k: ~5 ms), candidates above
@@ -38,16 +38,10 @@ def write_large_index_files(folder, matrix: np.ndarray, threads: int) -> None:
     faiss.omp_set_num_threads(threads)
     hnsw = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
     hnsw.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
-    step = 50_000
-    second = np.zeros((dim, dim), np.float64)
-    total = np.zeros(dim, np.float64)
-    for i in range(0, n, step):
-        block = np.ascontiguousarray(matrix[i:i + step], dtype=np.float32)
-        hnsw.add(block)
-        second += block.T.astype(np.float64) @ block.astype(np.float64)
-        total += block.sum(axis=0, dtype=np.float64)
+    for i in range(0, n, 50_000):
+        hnsw.add(np.ascontiguousarray(matrix[i:i + 50_000], dtype=np.float32))
     faiss.write_index(hnsw, str(folder / "hnsw.index"))
-    np.save(folder / "moments.npy", np.vstack([total / n, second / n]), allow_pickle=False)
+    np.save(folder / "moments.npy", vector_moments(matrix), allow_pickle=False)
 
 
 def score_candidates(index, req: ScoreRequest, allowed: np.ndarray) -> Scores:
@@ -74,8 +68,7 @@ def score_candidates(index, req: ScoreRequest, allowed: np.ndarray) -> Scores:
         if everything:
             found = _hnsw_top(index, vec, limit)
             if unit == "chunk":
-                mean, second = index.moments[0] @ vec, vec @ index.moments[1:] @ vec
-                dense_stats = (float(mean), float(np.sqrt(max(second - mean * mean, 0.0))))
+                dense_stats = moment_stats(index.moments, vec)
         else:
             scores = matrix[allowed] @ vec
             found = top_rows(scores, allowed, limit)

@@ -26,7 +26,7 @@ from psycopg.pq import Format
 from rag.errors import RagError
 
 VIEWS = ("chunks", "sentences", "documents", "postings", "terms")
-LAYOUT = 1  # the generation tables' layout: a generation written with another one is rebuilt, never read
+LAYOUT = 2  # the generation tables' layout: a generation written with another one is rebuilt, never read
 
 # Each migration is (description, SQL); {s} is the quoted schema. Never edit one that has shipped: append.
 MIGRATIONS: list[tuple[str, str]] = [
@@ -51,6 +51,7 @@ CREATE TABLE {g}.sentences (chunk_row int NOT NULL, idx int NOT NULL, char_start
 ALTER TABLE {g}.sentences ALTER COLUMN embedding SET STORAGE PLAIN;
 CREATE TABLE {g}.documents (doc_id text PRIMARY KEY, ord int NOT NULL, row_lo int NOT NULL, row_hi int NOT NULL,
     n_chunks int NOT NULL, n_sentences int NOT NULL, metadata jsonb NOT NULL, text text NOT NULL);
+CREATE TABLE {g}.moments (dim int NOT NULL, mean_and_second bytea NOT NULL);
 CREATE TEMP TABLE chunk_terms (row_id int, terms text[]) ON COMMIT DROP;
 """
 
@@ -74,8 +75,8 @@ CREATE INDEX ON {g}.chunks USING hnsw (embedding vector_ip_ops) WITH (m = {m}, e
 # (rag.index.postgres.search.keyword_top).
 IMPACT_DDL = "CREATE INDEX postings_impact ON {g}.postings (term, weight DESC, row_id)"
 
-# Only for indexes larger than the sample: the postings of the sample rows (and of the rows before them, for
-# the section context), from which a search estimates the statistics of the BM25 scores.
+# Only for indexes larger than the keyword sample (rag.index.statistics): the postings of its rows (and of the rows
+# before them, for the section context), from which a search estimates the statistics of the BM25 scores.
 SAMPLE_DDL = """
 CREATE TABLE {g}.postings_sample AS SELECT p.term, p.row_id, p.weight FROM {g}.postings p
     WHERE p.row_id = ANY(%(sample)s::int[]) ORDER BY 1, 2;

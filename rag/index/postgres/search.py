@@ -6,7 +6,7 @@ is filtered on), against the generation's `exact_below` (rag.index.postgres.writ
   vectors and a BM25 sum over the query terms' postings (`Scores.complete`);
 - above it, only candidates: the dense top rows from the HNSW index, the BM25 top rows found by MaxScore
   within a budget of postings (`keyword_contenders`), each candidate completed with its other score, and
-  the z-score statistics estimated on a fixed, evenly spread sample of rows (rag.index.sampling).
+  the z-score statistics estimated on a fixed, evenly spread sample of rows (rag.index.statistics).
 A document's chunks are consecutive rows, so a document filter is a row range. Queries that do not depend
 on one another go in one round trip (psycopg's pipeline mode): a large-index search makes three.
 """
@@ -21,10 +21,10 @@ import numpy as np
 from psycopg import sql
 
 from rag.index.interface import ScoreRequest, Scores
-from rag.index.sampling import SENTENCE_SAMPLE, mean_std, sample_rows
+from rag.index.statistics import KEYWORD_SAMPLE, SENTENCE_SAMPLE, mean_std, moment_stats, sample_rows
 from rag.index.threads import one_blas_thread
 
-POSTING_BUDGET = 10_000  # postings a search of a large index reads to find its BM25 candidates
+POSTING_BUDGET = 5_000  # postings a search of a large index reads to find its BM25 candidates
 
 
 @dataclass
@@ -258,8 +258,6 @@ def _score_candidates(conn, g: Generation, req: ScoreRequest, ranges: list[tuple
     keyword_mode = req.mode in ("bm25", "hybrid") and bool(req.terms)
     w = req.context_weight if req.mode == "hybrid" else 0.0
     hybrid = req.mode == "hybrid"
-    if hybrid:
-        _sample(conn, g)
     batch = Batch(conn)
     dense_q = [batch.add(*_dense_top_query(g, vec, req.n, where, unit, exact)) for where, exact in scopes] if vec is not None else []
     keyword_q = ([batch.add(*(_bm25_query(g, req.terms, where) if exact else _postings_query(g, req.terms, where)))
@@ -395,6 +393,13 @@ def _sample(conn, g: Generation) -> tuple[np.ndarray, np.ndarray]:
     return g.cache["sample"]
 
 
+def _moments(conn, g: Generation) -> np.ndarray:
+    if "moments" not in g.cache:
+        dim, raw = conn.execute(sql.SQL("SELECT dim, mean_and_second FROM {}.moments").format(g.schema)).fetchone()
+        g.cache["moments"] = np.frombuffer(raw, dtype=np.float64).reshape(dim + 1, dim)
+    return g.cache["moments"]
+
+
 def _sentence_sample(conn, g: Generation) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(rows, their chunk vectors, first sentence of each row, sentence vectors) of SENTENCE_SAMPLE rows."""
     if "sentence_sample" not in g.cache:
@@ -417,7 +422,10 @@ def _in(rows: np.ndarray, ranges: list[tuple[int, int]] | None) -> np.ndarray | 
 
 
 def dense_stats(conn, g: Generation, vec: np.ndarray, ranges, unit: str) -> tuple[float, float]:
-    """(mean, std) of the dense scores of the allowed rows, estimated on the sample."""
+    """(mean, std) of the dense scores of the allowed rows: exact for whole-chunk scores of the whole index
+    (from the vectors' moments), else estimated on the sample."""
+    if unit == "chunk" and ranges is None:
+        return moment_stats(_moments(conn, g), vec)
     if unit == "chunk":
         rows, vectors = _sample(conn, g)
         return mean_std(vectors[_in(rows, ranges)] @ vec)
@@ -430,14 +438,14 @@ def dense_stats(conn, g: Generation, vec: np.ndarray, ranges, unit: str) -> tupl
 def _sample_bm25_query(g: Generation, terms: list[str]) -> tuple[sql.Composable, dict]:
     """BM25 of the sample rows (and of the rows before them) that hold a query term."""
     distinct, qtf = _query_terms(terms)
-    table = sql.Identifier("postings_sample" if g.n > int(g.params["sample_size"]) else "postings")
+    table = sql.Identifier("postings_sample" if g.n > int(g.params.get("keyword_sample", KEYWORD_SAMPLE)) else "postings")
     return sql.SQL(_TERMS_CTE + " SELECT array_agg(r), array_agg(v) FROM (SELECT p.row_id, sum(q.qtf * p.weight::float8) "
                    "FROM q JOIN {}.{} p ON p.term = q.term GROUP BY 1) AS x(r, v)").format(g.schema, table), {"terms": distinct, "qtf": qtf}
 
 
 def keyword_stats(g: Generation, cell: tuple, ranges, w: float) -> tuple[float, float]:
     """(mean, std) of the keyword scores (BM25 plus section context) of the allowed sample rows."""
-    rows = g.cache["sample"][0]
+    rows = sample_rows(g.n, int(g.params.get("keyword_sample", KEYWORD_SAMPLE)))
     rows = rows[_in(rows, ranges)]
     got, scores = _arrays(cell)
 

@@ -19,7 +19,7 @@ from psycopg.types.json import Jsonb
 
 from rag.index.cache import text_key
 from rag.index.postgres.schema import GENERATION_DDL, IMPACT_DDL, LAYOUT, POSTINGS_DDL, SAMPLE_DDL, VIEWS
-from rag.index.sampling import SAMPLE_SIZE, sample_rows
+from rag.index.statistics import KEYWORD_SAMPLE, SAMPLE_SIZE, sample_rows, vector_moments
 from rag.text.analysis import analyze
 
 # Searches allowed at most this many rows score every row, as the files store does (a dense scan costs the
@@ -78,13 +78,14 @@ def write_generation(conn: psycopg.Connection, schema: str, vector_oid: int, chu
         rows = _copy_rows(conn, g, vector_oid, chunks, chunk_vectors, chunk_keys, spans, sentence_vectors,
                           sentence_keys, bm25_terms, documents)
         t.append(time.perf_counter())
+        conn.execute(sql.SQL("INSERT INTO {}.moments VALUES (%s, %s)").format(g), [dim, vector_moments(chunk_vectors).tobytes()])
         avgdl = conn.execute("SELECT coalesce(avg(greatest(cardinality(terms), 1)), 1)::float8 FROM chunk_terms").fetchone()[0]
         conn.execute(POSTINGS_DDL.format(**fmt, n=n, m=int(m), efc=int(ef_construction), k1=float(k1), b=float(b), avgdl=avgdl))
         if n > exact_below:
             conn.execute(IMPACT_DDL.format(**fmt))
-        sampled = n > sample_size  # else the statistics read every row's postings
+        sampled = n > KEYWORD_SAMPLE  # else the statistics read every row's postings
         if sampled:
-            sample = sample_rows(n, sample_size)
+            sample = sample_rows(n, KEYWORD_SAMPLE)
             with_previous = np.union1d(sample, sample[rows["continues"][sample]] - 1)  # for the section context
             for statement in SAMPLE_DDL.format(**fmt).split(";"):
                 if statement.strip():
@@ -93,7 +94,7 @@ def write_generation(conn: psycopg.Connection, schema: str, vector_oid: int, chu
         for name in (*VIEWS, *(("postings_sample",) if sampled else ())):
             conn.execute(sql.SQL("ANALYZE {}.{}").format(g, sql.Identifier(name)))
         params = {"layout": LAYOUT, "n": n, "dim": dim, "n_sentences": rows["n_sentences"], "k1": k1, "b": b, "avgdl": avgdl,
-                  "method": "lucene", "exact_below": exact_below, "sample_size": sample_size, "hnsw": {"m": m, "ef_construction": ef_construction}}
+                  "method": "lucene", "exact_below": exact_below, "sample_size": sample_size, "keyword_sample": KEYWORD_SAMPLE, "hnsw": {"m": m, "ef_construction": ef_construction}}
         conn.execute(q("INSERT INTO {s}.generations (gen, manifest, params, continues) VALUES (%s, %s, %s, %s)"),
                      [gen, Jsonb(manifest or {}), Jsonb(params), np.packbits(rows["continues"]).tobytes()])
         previous = conn.execute(q("SELECT gen FROM {s}.current")).fetchone()
@@ -163,3 +164,4 @@ def _copy_rows(conn, g, vector_oid, chunks, vectors, chunk_keys, spans, sent, se
 
 def _as_dict(chunk: Any) -> dict[str, Any]:
     return chunk.to_json() if hasattr(chunk, "to_json") else chunk
+

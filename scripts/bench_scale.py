@@ -233,12 +233,13 @@ def load_for_build(data: Path):
     chunks = [Chunk.from_json(c) for c in _read_chunks(data).values()]
     docs = [json.loads(line) for line in (data / "docs.jsonl").read_text(encoding="utf-8").splitlines()]
     counts = np.load(data / "sentences_per_chunk.npy")
-    flat = np.load(data / "spans.npy")
-    bounds = np.concatenate([[0], np.cumsum(counts)])
-    spans = [[(int(a), int(b)) for a, b in flat[bounds[i]:bounds[i + 1]]] for i in range(len(chunks))]
+    flat = [tuple(pair) for pair in np.load(data / "spans.npy").tolist()]  # lists first: numpy scalars are slow
+    bounds = np.concatenate([[0], np.cumsum(counts)]).tolist()
+    spans = [flat[bounds[i]:bounds[i + 1]] for i in range(len(chunks))]
     terms = json.loads((data / "terms.json").read_text(encoding="utf-8"))
-    ids, offsets = np.load(data / "term_ids.npy"), np.load(data / "term_offsets.npy")
-    bm25_terms = [[terms[i] for i in ids[offsets[r]:offsets[r + 1]]] for r in range(len(chunks))]
+    words = [terms[i] for i in np.load(data / "term_ids.npy").tolist()]
+    offsets = np.load(data / "term_offsets.npy").tolist()
+    bm25_terms = [words[offsets[r]:offsets[r + 1]] for r in range(len(chunks))]
     return (chunks, docs, np.load(data / "chunk_vectors.npy", mmap_mode="r"), spans,
             np.load(data / "sentence_vectors.npy", mmap_mode="r"), bm25_terms)
 

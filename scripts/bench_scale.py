@@ -360,6 +360,7 @@ def main() -> int:
     ap.add_argument("--queries", type=int, default=200)
     ap.add_argument("--out", type=Path, default=None)
     ap.add_argument("--keep", action="store_true", help="keep the built indexes and the data")
+    ap.add_argument("--query-only", action="store_true", help="search the indexes built by an earlier --keep run")
     ap.add_argument("--step", nargs="+", help=argparse.SUPPRESS)  # internal: one step in a child process
     args = ap.parse_args()
     if args.step:
@@ -372,6 +373,8 @@ def main() -> int:
             result = step_build(rest[0], Path(rest[1]), rest[2], rest[3])
         else:
             result = step_query(rest[0], Path(rest[1]), rest[2], rest[3], int(rest[4]))
+            # kept beside the data: the other store's run, even a later one, is compared with it
+            (Path(rest[1]) / f"results-{rest[0]}.json").write_text(json.dumps(result.pop("results")), encoding="utf-8")
         print(json.dumps(result))
         return 0
     if "postgres" in args.stores and not args.database_url:
@@ -386,15 +389,14 @@ def main() -> int:
         for store in args.stores:
             where = str(args.work / f"files-{n}") if store == "files" else args.database_url
             schema = f"scale_{n}"
-            entry[store] = {"build": run_step(["--step", "build", store, str(data), where, schema])}
+            entry[store] = {} if args.query_only else {"build": run_step(["--step", "build", store, str(data), where, schema])}
             entry[store]["query"] = run_step(["--step", "query", store, str(data), where, schema, str(args.queries)])
-            print(json.dumps({n: {store: {k: {x: y for x, y in v.items() if x != "results"} for k, v in entry[store].items()}}}), flush=True)
-        if {"files", "postgres"} <= set(args.stores) and all("results" in entry[s]["query"] for s in ("files", "postgres")):
-            a, b = entry["files"]["query"]["results"], entry["postgres"]["query"]["results"]
-            entry["postgres_top5_agreement_with_files"] = round(
-                sum(len(set(a[q]) & set(b[q])) for q in a) / (5 * len(a)), 3)
-        for store in args.stores:
-            entry[store]["query"].pop("results", None)
+            print(json.dumps({n: {store: entry[store]}}), flush=True)
+        found = [data / f"results-{s}.json" for s in ("files", "postgres")]
+        if all(f.exists() for f in found):
+            a, b = (json.loads(f.read_text(encoding="utf-8")) for f in found)
+            common = [q for q in a if q in b]
+            entry["postgres_top5_agreement_with_files"] = round(sum(len(set(a[q]) & set(b[q])) for q in common) / (5 * len(common)), 3)
         if not args.keep:
             shutil.rmtree(args.work / f"files-{n}", ignore_errors=True)
     print(json.dumps(report, indent=2))

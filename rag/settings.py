@@ -51,7 +51,7 @@ class Settings(BaseSettings):
     database_schema: str = Field("rag", pattern=r"^[a-z_][a-z0-9_]{0,40}$", description="PostgreSQL schema holding the index tables (one schema per index: several corpora can share a database).")
     database_pool_size: int = Field(4, ge=1, le=100, description="Most connections the postgres store opens per process (the app answers concurrency_limit questions at once).")
     database_connect_timeout: int = Field(5, ge=1, le=300, description="Seconds to wait for a PostgreSQL connection before giving up with an error.")
-    database_ef_search: int = Field(100, ge=10, le=1000, description="HNSW search breadth of the postgres store on large indexes (higher: better recall, slower).")
+    database_ef_search: int = Field(200, ge=10, le=1000, description="HNSW search breadth of the postgres store on large indexes (higher: better recall, slower; scripts/bench_scale.py measures both).")
 
     # --- retrieval --------------------------------------------------------------------------
     retrieval_mode: Literal["dense", "bm25", "hybrid"] = Field("hybrid", description="Retriever: dense (embeddings, best sentence of each chunk), bm25 (French keywords) or hybrid (both, fused).")

@@ -44,7 +44,7 @@ class PostgresStore:
     """Chunks, chunk and sentence vectors, BM25 postings and documents in PostgreSQL (pgvector)."""
 
     def __init__(self, url: str, *, schema: str = "rag", pool_size: int = 4, connect_timeout: int = 5,
-                 ef_search: int = 100):
+                 ef_search: int = 200):
         self.url, self.schema, self.ef_search = url, schema, ef_search
         kwargs = {"autocommit": True, "connect_timeout": connect_timeout,
                   # plans are per query text, and the text names the generation: nothing to gain from prepared plans

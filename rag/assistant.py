@@ -13,9 +13,8 @@ from typing import Iterator
 
 from rag.answer.extractive import ExtractiveAnswerer
 from rag.index.embeddings import get_embedder
-from rag.query.english import to_french_query
 from rag.errors import InputError, LLMError
-from rag.query.followup import standalone_question
+from rag.query.followup import Query, standalone_question
 from rag.index.store import Index, load_index
 from rag.retrieval.retriever import Retriever, validate_request
 from rag.schema import Answer
@@ -72,15 +71,15 @@ class Assistant:
 
         t0 = time.perf_counter()
         standalone = llm.condense(question, history) if history else question
-        query = to_french_query(standalone)  # the corpus is French: an English question is searched in French words
+        query = standalone  # English questions are embedded as they are: the model is multilingual
         passages, ref = self.retriever.search_named(query, k=k, mode=mode, doc_ids=doc_ids)
         t1 = time.perf_counter()
         answer = Answer(question=question, standalone_question=standalone, answer=REFUSAL, abstained=True,
                         passages=passages, answerer="llm", source_doc_id=ref.doc_id if ref else None)
         # The same evidence test as the extractive path, before the model is asked: a refusal must not rest
         # on the prompt alone, and a question the documents cannot answer costs no LLM call.
-        q, ranked = self.extractive.score(query, passages)
-        raw = REFUSAL if self.extractive.refusal_reason(q, ranked, passages) else ""
+        analysis, ranked = self.extractive.score(ref.query if ref else query, passages)
+        raw = REFUSAL if self.extractive.refusal_reason(analysis, ranked, passages) else ""
         if not raw:
             for raw in llm.stream_answer(standalone, [p.text for p in passages]):
                 if streaming:
@@ -98,14 +97,15 @@ class Assistant:
     def _extractive(self, question, history, mode, k, doc_ids, streaming):
         """Extractive path; while streaming, each chosen sentence is yielded as soon as it is chosen."""
         t0 = time.perf_counter()
-        standalone = to_french_query(standalone_question(question, history))
-        passages, ref = self.retriever.search_named(standalone, k=k, mode=mode, doc_ids=doc_ids)
+        query = standalone_question(question, history)
+        passages, ref = self.retriever.search_named(query.text, k=k, mode=mode, doc_ids=doc_ids)
         t1 = time.perf_counter()
-        answer = Answer(question=question, standalone_question=standalone, answer=REFUSAL, abstained=True,
+        answer = Answer(question=question, standalone_question=query.text, answer=REFUSAL, abstained=True,
                         passages=passages, source_doc_id=ref.doc_id if ref else None)
         shown = ""
-        # sentences are scored on what is asked, not on the words naming where to look
-        for text, citations in self.extractive.answer(ref.query if ref else standalone, passages):
+        if ref:  # units are scored on what is asked, not on the words naming where to look
+            query = Query(query.question, ref.query, query.carried)
+        for text, citations in self.extractive.answer(query, passages):
             answer.answer, answer.abstained, answer.citations = text, False, citations
             if streaming:  # the sentence is known now: show it at once, in a few growing pieces for the chat box
                 yield from _pieces(shown, text)

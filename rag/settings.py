@@ -1,8 +1,9 @@
 """One settings object for the whole tool.
 
 Every field can be set by an environment variable named `RAG_<FIELD>` (upper case) or in a `.env`
-file in the working directory. Defaults run offline with nothing but the installed packages.
-The README's settings table is checked against this class by a test.
+file in the working directory; the fields of the `answer` group as `RAG_ANSWER__<FIELD>`. Defaults run
+offline with nothing but the installed packages. The README's settings table is checked against this
+class by a test.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from rag.errors import SettingsError
@@ -19,12 +20,45 @@ from rag.errors import SettingsError
 BUNDLED_MODEL = "bundled"
 
 
+class AnswerSettings(BaseModel):
+    """Weights and thresholds of the extractive answerer (rag.answer), calibrated by cross-validation on the
+    shipped question set with scripts/calibrate_answerer.py."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    coverage: float = Field(0.55, ge=0, le=10, description="Weight of the rarity-weighted share of the question's words a unit holds.")
+    cosine: float = Field(0.51, ge=0, le=10, description="Weight of the multilingual embedding similarity of question and unit.")
+    passage: float = Field(0.3, ge=0, le=10, description="Weight of the similarity of the unit's whole passage to the question.")
+    cosine_floor: float = Field(0.79, ge=0, le=0.99, description="Embedding similarity of unrelated texts: the similarity counts from here to 1.")
+    kind: float = Field(0.31, ge=0, le=10, description="Bonus of a unit holding the kind of answer asked for (a figure, a date, a name...).")
+    counted: float = Field(0.71, ge=0, le=10, description="Bonus of a figure followed by the counted noun of 'combien de X'.")
+    focus: float = Field(0.03, ge=0, le=10, description="Bonus of a unit naming the question's focus (its names and quoted terms), by share named.")
+    prior: float = Field(0.2, ge=0, le=10, description="Bonus of the passage's retrieval rank (prior / rank).")
+    constraint: float = Field(0.3, ge=0, le=10, description="Bonus of a unit meeting the question's constraints (its years, its roman numerals: 'la phase I').")
+    list: float = Field(0.47, ge=0, le=10, description="Bonus of a list item or list introduction when the question asks for several items.")
+    about_context: float = Field(0.58, ge=0, le=1, description="A focus name found only in the sentence before or the section heading counts this much.")
+    debris: float = Field(0.4, ge=0, le=10, description="Penalty of a table row or layout fragment that is not a list item.")
+    context: float = Field(0.43, ge=0, le=1, description="A question word found only in the sentence before or the section heading counts this much.")
+    carried: float = Field(0.5, ge=0, le=1, description="Weight of the words a follow-up carried from the conversation.")
+    close_form: float = Field(0.5, ge=0, le=1, description="Weight of a question word matched through a corpus word sharing its prefix.")
+    evidence_threshold: float = Field(0.29, ge=0, le=1, description="Refuse when the best units' evidence (coverage and similarity) is under this.")
+    kind_threshold: float = Field(0.18, ge=0, le=1, description="A datum asked: refuse unless a unit holding one about the question's focus has this evidence.")
+    focus_threshold: float = Field(0.14, ge=0, le=1, description="A rare name asked about needs a sentence naming it with this evidence.")
+    rare_name_df: int = Field(5, ge=0, le=100_000, description="Names in more chunks than this are too common to single out evidence.")
+    out_of_vocabulary: float = Field(0.57, ge=0, le=1, description="Refuse a French question when this share of its weighted words is unknown to the corpus.")
+    keep_ratio: float = Field(0.71, ge=0, le=1, description="A further unit (list item, second part) must score this share of the best.")
+    completes: float = Field(0.14, ge=0, le=1, description="... and bring this share of the question's weighted words the chosen units miss.")
+    max_units: int = Field(3, ge=1, le=10, description="Most units in an answer that is not a list.")
+    max_items: int = Field(8, ge=1, le=50, description="Most items in a list answer.")
+    max_words: int = Field(45, ge=10, le=500, description="A longer sentence is quoted at the clauses that answer, with '…'.")
+
+
 class Settings(BaseSettings):
     """All settings; see the README for the table of env vars."""
 
     model_config = SettingsConfigDict(
         env_prefix="RAG_", env_file=".env", env_file_encoding="utf-8", extra="forbid",
-        validate_default=True,
+        validate_default=True, env_nested_delimiter="__",
     )
 
     # --- corpus and index -------------------------------------------------------------------
@@ -39,28 +73,27 @@ class Settings(BaseSettings):
     embedding_query_prompt: str | None = Field(None, description="Text put before questions for a sentence-transformers model (e.g. 'query: ' for E5 models); unset: the model's own configuration, else its family's convention.")
     embedding_passage_prompt: str | None = Field(None, description="Text put before passages for a sentence-transformers model (e.g. 'passage: ' for E5 models); unset: as for the query prompt.")
     embedding_batch_size: int = Field(32, ge=1, le=1024, description="Chunks embedded per batch.")
-    chunk_size: int = Field(200, ge=32, le=2048, description="Target chunk size in tiktoken cl100k_base tokens.")
-    chunk_overlap: int = Field(40, ge=0, le=512, description="Tokens of overlap between consecutive chunks of a section.")
+    chunk_size: int = Field(300, ge=32, le=2048, description="Target chunk size in tiktoken cl100k_base tokens.")
+    chunk_overlap: int = Field(60, ge=0, le=512, description="Tokens of overlap between consecutive chunks of a section.")
     embed_context: bool = Field(False, description="Embed each chunk with its document title and section heading in front, so a passage that does not name its subject still carries it (measured with scripts/tune_retrieval.py).")
     clean: bool = Field(True, description="Repair PDF-extraction damage before chunking (see `rag clean --report`).")
     threads: int = Field(2, ge=1, le=256, description="CPU threads for torch and FAISS.")
 
     # --- retrieval --------------------------------------------------------------------------
     retrieval_mode: Literal["dense", "bm25", "hybrid"] = Field("hybrid", description="Retriever: dense (embeddings, best sentence of each chunk), bm25 (French keywords) or hybrid (both, fused).")
-    dense_unit: Literal["chunk", "sentence", "both"] = Field("chunk", description="What the dense side scores: the whole chunk's embedding, its best sentence's, or the mean of the two (measured with scripts/tune_retrieval.py).")
+    dense_unit: Literal["chunk", "sentence", "both"] = Field("both", description="What the dense side scores: the whole chunk's embedding, its best sentence's, or the mean of the two (measured with scripts/tune_retrieval.py).")
     top_k: int = Field(5, ge=1, le=100, description="Passages returned per question.")
     fusion: Literal["convex", "rrf"] = Field("convex", description="How hybrid mode fuses dense and BM25 rankings: convex combination of z-scored dense (best sentence cosine) and BM25 scores, or reciprocal rank fusion.")
-    fusion_alpha: float = Field(0.3, ge=0.0, le=1.0, description="Weight of the z-scored dense score in convex fusion (the z-scored BM25 score gets 1 - alpha).")
+    fusion_alpha: float = Field(0.6, ge=0.0, le=1.0, description="Weight of the z-scored dense score in convex fusion (the z-scored BM25 score gets 1 - alpha).")
     rrf_k: int = Field(60, ge=1, le=1000, description="The k constant of reciprocal rank fusion.")
     context_weight: float = Field(0.2, ge=0.0, le=1.0, description="Share of the previous chunk's BM25 score (same section) added to a chunk's in hybrid mode, as a passage often continues the one before it. 0 turns it off.")
     source_references: bool = Field(True, description="When a question names its source document (\"selon la lettre de 2021\", \"d'après Mediacités\"), rank that document's passages first and search without the naming phrase.")
-    candidates: int = Field(50, ge=1, le=1000, description="Candidates fetched from each retriever before fusion.")
+    candidates: int = Field(20, ge=1, le=1000, description="Candidates fetched from each retriever before fusion.")
 
     # --- answering --------------------------------------------------------------------------
     answerer: Literal["extractive", "llm"] = Field("extractive", description="Who writes the answer: extractive (offline, no LLM) or llm (the OpenAI-compatible server below).")
     max_question_chars: int = Field(2000, ge=10, le=100_000, description="Longest question accepted, in characters.")
-    max_answer_sentences: int = Field(3, ge=1, le=10, description="Most sentences the extractive answerer puts in an answer.")
-    abstain_threshold: float = Field(0.24, ge=0.0, le=1.0, description="Evidence of the best sentence (IDF-weighted coverage of the question and cosine, 0..1) under which the extractive answerer refuses; calibrated on the question set with scripts/calibrate_abstention.py.")
+    answer: AnswerSettings = Field(default_factory=AnswerSettings, description="The extractive answerer's weights and thresholds (RAG_ANSWER__<NAME>).")
     llm_base_url: str | None = Field(None, description="Base URL of an OpenAI-compatible server, e.g. http://127.0.0.1:11434/v1 for Ollama. Unset: no LLM.")
     llm_model: str = Field("mistral", description="Model name sent to the LLM server.")
     llm_api_key: SecretStr = Field(SecretStr("not-needed"), description="API key for the LLM server (local servers ignore it).")
@@ -119,6 +152,10 @@ def settings_table() -> str:
     """The README's Markdown table of every setting (the README is checked against it by a test)."""
     lines = ["| setting | env var | default | description |", "|---|---|---|---|"]
     for name, field in Settings.model_fields.items():
+        if name == "answer":
+            for sub, f in AnswerSettings.model_fields.items():
+                lines.append(f"| `answer.{sub}` | `RAG_ANSWER__{sub.upper()}` | `{_default_for_docs(f.default)}` | {f.description} |")
+            continue
         default = _default_for_docs(field.default)
         lines.append(f"| `{name}` | `RAG_{name.upper()}` | `{default}` | {field.description} |")
     return "\n".join(lines)

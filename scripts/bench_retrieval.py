@@ -4,8 +4,8 @@
         [--clean-compare] [--no-build] [--raw-queries] [--misses] [--out FILE]
 
 Every answerable question with evidence counts, follow-ups and English ones included: each is
-searched with the query the assistant itself retrieves with (rag.chain: the follow-up rewritten into a
-standalone question, then English turned into French keywords), unless --raw-queries. A passage is
+searched with the query the assistant itself retrieves with (rag.assistant: a follow-up carries the
+words of the conversation it depends on), unless --raw-queries. A passage is
 relevant when it contains one of the question's evidence strings after the contract's normalisation.
 MRR is MRR@10. Latency is `Retriever.search` warm (after a warm-up pass), k = top_k, over three passes
 of the questions.
@@ -47,11 +47,10 @@ def retrieval_query(q: dict, raw: bool = False) -> str:
     """What the assistant searches with for this question (see rag.chain.Assistant._extractive)."""
     if raw:
         return q["question"]
-    from rag.query.english import to_french_query
     from rag.query.followup import standalone_question
 
     history = [tuple(h) for h in q.get("history") or []] or None
-    return to_french_query(standalone_question(q["question"], history))
+    return standalone_question(q["question"], history).text
 
 
 def rank_of_first_relevant(texts: list[str], evidence: list[str]) -> int | None:

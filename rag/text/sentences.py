@@ -13,10 +13,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_ABBREVIATIONS = frozenset(
-    "m mm mme mmes mlle dr pr st ste etc cf ex art al av bd vol chap fig p pp no nos n° env min max "
-    "hab km kg md mds mrd mrds md€ m€ k€ t tr trim sept oct nov déc janv févr fév avr juil ch dept dép".split()
-)
+from rag.text.wordlists import word_list
+
+_ABBREVIATIONS = word_list("text/data/abbreviations_fr.txt")
 # Closing marks glued to the end: » may follow a (narrow) space, as French typography wants; a straight
 # quote only counts when glued (`batterie". "J'ai` : the second " opens the next sentence).
 _END = re.compile(r"[.!?…]+(?:[”\"')\]]|\s?»)*")
@@ -78,10 +77,7 @@ def _spans_in_line(text: str, start: int, end: int) -> list[tuple[int, int]]:
 
 
 # Words after which a line cannot end a sentence: the next line goes on with a name ("avec la\nMaison").
-_SEQUEL_WORDS = frozenset(
-    "de du des la le les l d un une en et à au aux pour par sur dans avec sans ou que qu qui dont son sa ses "
-    "leur leurs ce cet cette ces plus très entre vers chez comme est sont a ont se ne n s y the of and to in".split()
-)
+_SEQUEL_WORDS = word_list("text/data/sequel_words_fr.txt")
 _LAST_WORD = re.compile(r"(\w+)\W*$")
 
 

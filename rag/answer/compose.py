@@ -91,12 +91,22 @@ def _enumerated(text: str) -> int:
     return len([x for x in re.split(r"[,;]|\bet\b|\bmais aussi\b", tail) if len(x.split()) >= 2])
 
 
+def _numbers(text: str) -> set[str]:
+    from rag.text.normalize import numbers_in
+
+    return numbers_in(text)
+
+
 def _list_items(q: QuestionAnalysis, qt: QuestionTerms, best: Unit, ranked: list[Unit], w: AnswerSettings) -> list[Unit]:
     """Every item of the best unit's list, then other units holding items, up to the number asked.
 
     A sentence announcing "trois outils : A, B" with fewer items than announced goes on in the next
     sentences of its passage ("Mais aussi C."), which are taken until the count is reached."""
     items: list[Unit] = []
+    if q.numbers and any(q.numbers <= _numbers(u.text) for u in ranked):
+        # "les sites de 2 000 à 4 999 salariés": every unit with the question's figures (the rows of a table)
+        rows = [u for u in ranked if q.numbers <= _numbers(u.text)]
+        return sorted(rows[: w.max_items], key=lambda u: (u.n, u.start))
     if best.group is not None:
         group = sorted((u for u in ranked if u.n == best.n and u.group == best.group), key=lambda u: u.start)
         items = group[: w.max_items + 1]

@@ -107,11 +107,17 @@ def question_terms(text: str, carried: frozenset[str], vocab: Vocabulary, w: Ans
     return QuestionTerms(weights, frozenset(t for t in weights if vocab.df.get(t, 0)))
 
 
+_ROMAN_VALUES = {"I": "1", "II": "2", "III": "3", "IV": "4", "V": "5", "VI": "6", "VII": "7", "VIII": "8"}
+
+
 def meets_constraints(u: Unit, q: QuestionAnalysis) -> bool:
-    """The unit (or the sentence its anaphor points to) has the question's years and roman numerals."""
+    """The unit (or the sentence its anaphor points to) has the question's years and its numbered phases or
+    parts: "phase II" is met by "phase II", "deuxième phase" or "seconde phase" (the analysis reads ordinals
+    as numbers)."""
     text = u.text + " " + (u.prev.text if u.prev is not None else "")
     unit_terms = u.terms | (u.prev.terms if u.prev is not None else frozenset())
-    return all(y in text for y in q.years) and all("roman:" + r in unit_terms for r in q.romans)
+    return (all(y in text for y in q.years)
+            and all("roman:" + r in unit_terms or _ROMAN_VALUES.get(r) in unit_terms for r in q.romans))
 
 
 def fits_kind(u: Unit, q: QuestionAnalysis) -> bool:

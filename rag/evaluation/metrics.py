@@ -38,6 +38,10 @@ the contract's normalisation):
   history, stored in the record's `standalone_run`): followup.fact_recall / all_facts / hit@5 of the
   follow-ups as asked, followup.standalone.* of their standalone versions, followup.n the pairs.
 A metric with nothing to average over is `null`.
+
+This module is longer than the project's usual ~300 lines on purpose: every definition above is implemented
+here, next to the others, so that a reader auditing the scoring (or scripts/recompute_metrics.py, which
+recomputes it all independently) finds the whole of it in one file.
 """
 
 from __future__ import annotations

@@ -60,6 +60,7 @@ def build_parameters(settings: Settings, embedding: dict[str, str] | None = None
         "chunk_size": settings.chunk_size,
         "chunk_overlap": settings.chunk_overlap,
         "clean": settings.clean,
+        "max_document_mb": settings.max_document_mb,  # raising it must index the files it skipped
         "pipeline": pipeline_fingerprint(),
     }
 

@@ -187,7 +187,8 @@ def build_throughput(size_mb: float, seed: int) -> float:
         t0 = time.perf_counter()
         stats = build_index(settings)
         minutes = (time.perf_counter() - t0) / 60
-    print(f"build of {size_mb:g} MB: {minutes * 60:.1f} s, {stats['n_chunks']} chunks, {size_mb / minutes:.2f} MB/min")
+    print(f"build of {size_mb:g} MB: {minutes * 60:.1f} s, {stats['n_chunks']} chunks and {stats['n_sentences']} sentences "
+          f"embedded, {size_mb / minutes:.3f} MB/min")
     return size_mb / minutes
 
 

@@ -4,17 +4,45 @@ Every field can be set by an environment variable named `RAG_<FIELD>` (upper cas
 file in the working directory; the fields of the `answer` group as `RAG_ANSWER__<FIELD>`. Defaults run
 offline with nothing but the installed packages. The README's settings table is checked against this
 class by a test.
+
+A `.env` in a project folder often holds other programs' keys (OPENAI_API_KEY=...): only the `RAG_`
+entries that name a setting are read; another `RAG_` name (a typo such as RAG_TOPK) is ignored with a
+warning that suggests the closest setting.
 """
 
 from __future__ import annotations
 
+import difflib
+import logging
+import os
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from rag.errors import SettingsError
+
+log = logging.getLogger(__name__)
+
+ENV_PREFIX = "RAG_"
+# RAG_ variables that are not settings but are read by the project's own tools (the test suite)
+OTHER_RAG_VARIABLES = frozenset({"RAG_REQUIRE_BROWSER", "RAG_REQUIRE_LLM", "RAG_LOCAL_LLM", "RAG_REQUIRE_POSTGRES"})
+
+
+class _SettingsOnly(PydanticBaseSettingsSource):
+    """The .env source, keeping only entries that name a setting (pydantic-settings passes the others on
+    as extra inputs, which `extra="forbid"` rejects)."""
+
+    def __init__(self, inner: PydanticBaseSettingsSource):
+        super().__init__(inner.settings_cls)
+        self.inner = inner
+
+    def get_field_value(self, field, field_name):  # pragma: no cover - __call__ does the work
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.inner().items() if k in self.settings_cls.model_fields}
 
 
 BUNDLED_MODEL = "bundled"
@@ -57,9 +85,13 @@ class Settings(BaseSettings):
     """All settings; see the README for the table of env vars."""
 
     model_config = SettingsConfigDict(
-        env_prefix="RAG_", env_file=".env", env_file_encoding="utf-8", extra="forbid",
+        env_prefix=ENV_PREFIX, env_file=".env", env_file_encoding="utf-8", extra="forbid",
         validate_default=True, env_nested_delimiter="__",
     )
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings):
+        return init_settings, env_settings, _SettingsOnly(dotenv_settings), file_secret_settings
 
     # --- corpus and index -------------------------------------------------------------------
     corpus_dir: Path = Field(Path("corpus"), description="Folder of documents (.txt, .md, .pdf, .html) and metadata.json; a relative path is taken from the working directory.")
@@ -78,6 +110,7 @@ class Settings(BaseSettings):
     embed_context: bool = Field(False, description="Embed each chunk with its document title and section heading in front, so a passage that does not name its subject still carries it (measured with scripts/tune_retrieval.py).")
     clean: bool = Field(True, description="Repair PDF-extraction damage before chunking (see `rag clean --report`).")
     threads: int = Field(2, ge=1, le=256, description="CPU threads for torch and FAISS.")
+    max_document_mb: float = Field(50, gt=0, description="Largest document file read, in MB (1,000,000 bytes): a larger file is skipped with a warning naming it.")
 
     # --- retrieval --------------------------------------------------------------------------
     retrieval_mode: Literal["dense", "bm25", "hybrid"] = Field("hybrid", description="Retriever: dense (embeddings, best sentence of each chunk), bm25 (French keywords) or hybrid (both, fused).")
@@ -127,10 +160,48 @@ class Settings(BaseSettings):
         return bool(self.llm_base_url)
 
 
+def unknown_setting_names(env_file: Path | None = Path(".env")) -> list[tuple[str, str, str | None]]:
+    """(name, where, closest setting name or None) for each RAG_ name of the environment or of `env_file`
+    that is no setting (nor one of OTHER_RAG_VARIABLES)."""
+    known = {ENV_PREFIX + name.upper() for name in Settings.model_fields if name != "answer"}
+    known |= {f"{ENV_PREFIX}ANSWER__{name.upper()}" for name in AnswerSettings.model_fields}
+    found: dict[str, str] = {}
+    for name in os.environ:
+        found.setdefault(name.upper(), "the environment")
+    if env_file is not None and env_file.is_file():
+        from dotenv import dotenv_values
+
+        try:
+            names = dotenv_values(env_file, encoding="utf-8")
+        except UnicodeDecodeError:
+            names = {}  # reported by Settings itself, with the fix
+        for name in names:
+            found.setdefault(name.upper(), str(env_file))
+    out = []
+    for name, where in sorted(found.items()):
+        if name.startswith(ENV_PREFIX) and name not in known and name not in OTHER_RAG_VARIABLES:
+            close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
+            out.append((name, where, close[0] if close else None))
+    return out
+
+
+def warn_unknown_settings(env_file: Path | None = Path(".env")) -> None:
+    """One warning line (logging) per RAG_ name that is no setting, with the closest setting name."""
+    for name, where, close in unknown_setting_names(env_file):
+        hint = f"did you mean {close}?" if close else "see the settings table in the README"
+        log.warning("unknown setting %s in %s is ignored (%s)", name, where, hint)
+
+
 def load_settings(**overrides) -> Settings:
-    """Build the settings from env vars, .env and `overrides`, turning validation errors into one clear message."""
+    """Build the settings from env vars, .env and `overrides`, turning validation errors into one clear message;
+    warns about RAG_ names that are no setting."""
+    warn_unknown_settings()
     try:
         return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except UnicodeDecodeError as exc:  # the .env file, read by pydantic-settings
+        env_file = Path(Settings.model_config["env_file"]).resolve()
+        raise SettingsError(f"{env_file} is not valid UTF-8 (byte {exc.object[exc.start]:#04x} at position {exc.start}): "
+                            "re-save it as UTF-8.") from None
     except ValidationError as exc:
         problems = "; ".join(
             f"RAG_{'_'.join(str(p) for p in err['loc']).upper() or 'SETTINGS'}: {err['msg']}" for err in exc.errors()

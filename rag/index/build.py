@@ -17,7 +17,7 @@ import shutil
 import sys
 import time
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
@@ -62,13 +62,21 @@ class Progress:
             yield bar.update
 
 
-def prepare_text(doc: SourceDocument, settings: Settings) -> str:
-    """The document text that gets chunked: cleaned unless cleaning is off."""
+def prepare_text(doc: SourceDocument, settings: Settings, progress: Callable[[int], None] | None = None,
+                 report: Callable[[str], None] | None = None) -> str:
+    """The document text that gets chunked: cleaned unless cleaning is off. `progress` gets the characters
+    processed as cleaning goes; `report` gets one line saying what cleaning removed, by repair."""
     if not settings.clean:
+        if progress:
+            progress(len(doc.text))
         return doc.text
     from rag.ingest.clean import clean_text
+    from rag.ingest.clean_report import removal_summary
 
-    return clean_text(doc.text, boilerplate_start=doc.metadata.get("boilerplate_start")).text
+    result = clean_text(doc.text, boilerplate_start=doc.metadata.get("boilerplate_start"), progress=progress)
+    if report:
+        report(removal_summary(doc.doc_id, result))
+    return result.text
 
 
 def sentence_offsets(text: str) -> list[tuple[int, int]]:
@@ -168,7 +176,7 @@ def _build(settings: Settings, progress: Progress) -> dict[str, Any]:
 
     t0 = time.perf_counter()
     index_dir = settings.index_dir
-    loaded = load_corpus(settings.corpus_dir)
+    loaded = load_corpus(settings.corpus_dir, settings.max_document_mb)
     for w in loaded.warnings:
         progress.say(f"warning: {w}")
     progress.say(f"Reading {len(loaded.documents)} documents from {settings.corpus_dir}")
@@ -177,9 +185,10 @@ def _build(settings: Settings, progress: Progress) -> dict[str, Any]:
     chunks: list[Chunk] = []
     docs_rows: list[dict[str, Any]] = []
     total_chars = sum(len(d.text) for d in loaded.documents)
+    cleaning_notes: list[str] = []  # said after the bar, which a line printed under it would break
     with progress.bar(total_chars, "cleaning and chunking", unit="chars") as advance:
         for doc in loaded.documents:
-            text = prepare_text(doc, settings)
+            text = prepare_text(doc, settings, progress=advance, report=cleaning_notes.append)
             meta = {k: doc.metadata.get(k) for k in _META_FIELDS if doc.metadata.get(k)}
             doc_chunks = chunk_document(
                 doc.doc_id, doc.title, text, chunk_size=settings.chunk_size, chunk_overlap=settings.chunk_overlap,
@@ -188,7 +197,8 @@ def _build(settings: Settings, progress: Progress) -> dict[str, Any]:
             chunks.extend(doc_chunks)
             docs_rows.append({"doc_id": doc.doc_id, "title": doc.title, "file": doc.path.name, **meta,
                               "sha256": doc.sha256, "n_chunks": len(doc_chunks), "n_chars": len(text), "text": text})
-            advance(len(doc.text))
+    for note in cleaning_notes:
+        progress.say(note)
     progress.say(f"Chunked into {len(chunks)} chunks ({settings.chunk_size} tokens, overlap {settings.chunk_overlap})")
 
     identity = embedder.identity()
@@ -224,6 +234,7 @@ def _build(settings: Settings, progress: Progress) -> dict[str, Any]:
             "embedding_window": embedder.max_tokens,
             "corpus": corpus_fingerprint(settings.corpus_dir),
             "skipped": loaded.warnings,
+            "skipped_files": [skip.to_json() for skip in loaded.skipped],
             "n_documents": len(docs_rows),
             "n_chunks": len(chunks),
             "n_sentences": len(sent_texts),

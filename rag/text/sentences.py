@@ -11,6 +11,7 @@ inside a paragraph ends a sentence only when the line looks finished (PDF text b
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass
 
 from rag.text.wordlists import word_list
@@ -32,9 +33,12 @@ class Span:
     end: int
 
 
+_WORD_BEFORE = 64  # characters looked at before a dot: far more than any abbreviation, and a bounded cost per dot
+
+
 def _is_abbreviation(text: str, dot: int) -> bool:
     """True when the '.' at `dot` closes an abbreviation or an initial rather than a sentence."""
-    m = re.search(r"([\wÀ-ÿ°€]+)$", text[:dot])
+    m = re.search(r"([\wÀ-ÿ°€]+)$", text[max(0, dot - _WORD_BEFORE):dot])
     if not m:
         return False
     word = m.group(1)
@@ -58,11 +62,13 @@ def _spans_in_line(text: str, start: int, end: int) -> list[tuple[int, int]]:
     out = []
     cur = start
     quotes = _quotations(text, start, end)
+    quote_starts = [a for a, _ in quotes]
     for m in _END.finditer(text, start, end):
         stop = m.end()
         if stop >= end:
             break
-        if any(a < stop < b for a, b in quotes):
+        k = bisect_left(quote_starts, stop) - 1  # the quotations are sorted and apart: only this one can hold stop
+        if k >= 0 and quotes[k][0] < stop < quotes[k][1]:
             continue
         if text[m.start()] == "." and m.end() - m.start() == 1 and _is_abbreviation(text, m.start()):
             continue

@@ -60,6 +60,8 @@ table.rag-corpus { width: 100%; border-collapse: collapse; font-size: 0.92em; }
 table.rag-corpus th, table.rag-corpus td { text-align: left; vertical-align: top; padding: 0.4em 0.6em; border-bottom: 1px solid var(--border-color-primary); }
 table.rag-corpus td.rag-num { text-align: right; white-space: nowrap; }
 table.rag-corpus code { font-size: 0.85em; color: var(--body-text-color-subdued); }
+.rag-skipped { margin-top: 0.8em; font-size: 0.92em; }
+.rag-skipped small { color: var(--body-text-color-subdued); }
 """
 
 
@@ -74,7 +76,10 @@ def launch_kwargs(settings: Settings, host: str | None = None, port: int | None 
         share=False,  # never open a public tunnel
         auth=auth,
         auth_message="Identifiez-vous pour accéder à l'assistant." if auth else None,
-        allowed_paths=[str(settings.corpus_dir)],  # the only files the app may serve besides its own
+        # No allowed_paths: the app serves no file of its own folders (a corpus page with <script>, served
+        # inline, would run on the app's origin; metadata.json would be downloadable). Documents are shown
+        # through the app's views only (the Corpus tab's text box), and these folders are blocked outright.
+        blocked_paths=[str(settings.corpus_dir), str(settings.index_dir), str(settings.feedback_dir)],
         max_file_size="1mb",  # the app takes no uploads; cap anything that tries
         enable_monitoring=False,
         ssr_mode=False,  # server-side rendering would need Node.js; the static frontend is enough
@@ -88,6 +93,16 @@ def launch_kwargs(settings: Settings, host: str | None = None, port: int | None 
 
 
 # --- the app -------------------------------------------------------------------------------------
+
+def _whole_number(value: Any) -> int:
+    """`value` as a whole number (3, 3.0, "3"), or -1 when it is not one ("abc", 3.5, [1], true)."""
+    if isinstance(value, bool) or isinstance(value, float) and not value.is_integer():
+        return -1
+    try:
+        return int(value)
+    except (TypeError, ValueError, OverflowError):
+        return -1
+
 
 class ChatApp:
     """Session-free handlers around one Assistant; per-session state is a list of turns.
@@ -103,10 +118,18 @@ class ChatApp:
         self.doc_list = index.documents()
         self.documents = {d["doc_id"]: d for d in self.doc_list}
         self.index = index
+        skipped = index.manifest.get("skipped_files")
+        self.skipped_files = [s for s in skipped if isinstance(s, dict)] if isinstance(skipped, list) else []
 
     # --- answering ------------------------------------------------------------------------------
     def options(self, doc_ids, mode, k, answerer) -> dict[str, Any]:
-        """Assistant keyword options from the control values (defaults from settings)."""
+        """Assistant keyword options from the control values (defaults from settings). API callers may send
+        anything: a wrong type gets a French InputError, never a crash."""
+        if isinstance(doc_ids, str):
+            doc_ids = [doc_ids] if doc_ids.strip() else None  # one id given as a string, not a list of letters
+        if doc_ids and (not isinstance(doc_ids, (list, tuple)) or not all(isinstance(d, str) for d in doc_ids)):
+            raise InputError(f"doc_ids doit être une liste d'identifiants de documents (du texte), pas {doc_ids!r:.80}. "
+                             f"Documents disponibles : {', '.join(self.documents)}.")
         ids = list(dict.fromkeys(doc_ids)) if doc_ids else None
         unknown = [d for d in ids or [] if d not in self.documents]
         if unknown:
@@ -114,15 +137,12 @@ class ChatApp:
                              f"Documents disponibles : {', '.join(self.documents)}.")
         if ids is not None and set(ids) >= set(self.documents):
             ids = None  # every document ticked: no filter, same as the command line
-        try:
-            k_val = int(k) if k not in (None, "") else None
-        except (TypeError, ValueError):
-            k_val = -1
+        k_val = None if k is None or k == "" else _whole_number(k)
         if k_val is not None and not 1 <= k_val <= 100:
             raise InputError(f"Nombre de passages invalide ({k!r}) : choisissez un nombre entre 1 et 100.")
-        if mode and mode not in R.MODE_LABELS:
+        if mode and (not isinstance(mode, str) or mode not in R.MODE_LABELS):
             raise InputError(f"Mode de recherche inconnu ({mode!r}) : choisissez parmi {', '.join(R.MODE_LABELS)}.")
-        if answerer and answerer not in R.ANSWERER_LABELS:
+        if answerer and (not isinstance(answerer, str) or answerer not in R.ANSWERER_LABELS):
             raise InputError(f"Rédaction inconnue ({answerer!r}) : choisissez parmi {', '.join(R.ANSWERER_LABELS)}.")
         answerer = answerer or None
         if answerer == "llm" and not self.settings.llm_configured:
@@ -265,12 +285,18 @@ class ChatApp:
         """/chat: streams (answer text so far, None), then (final answer text, result record)."""
         turns = list(turns or [])
         try:
+            if question is not None and not isinstance(question, str):
+                raise InputError(f"la question doit être du texte, pas {question!r:.80}.")
             pairs = R.normalize_history(history) if history else [
                 (t["question"], t["answer"].answer) for t in turns if t.get("answer") is not None]
             options = self.options(doc_ids, mode, k, answerer)
         except (InputError, ValueError) as exc:
             msg = f"Requête non valide : {exc}"
             yield msg, {"error": msg, "error_type": "input"}, turns
+            return
+        except Exception:  # an argument of a shape nobody foresaw: still a French answer, and a log entry
+            log.exception("/chat called with arguments that could not be read")
+            yield INTERNAL_ERROR, {"error": INTERNAL_ERROR, "error_type": "internal"}, turns
             return
         question = (question or "").strip()
         turn = {"question": question, "answer": None, "history": pairs, "options": options, "error": None}
@@ -289,9 +315,15 @@ class ChatApp:
 
     def api_feedback(self, liked, turn, comment, turns):
         """/feedback: vote on answer `turn` (1-based; 0 or -1 = the last one) of this session."""
-        index = None if turn in (None, 0, -1) else (int(turn) - 1 if int(turn) > 0 else int(turn))
         try:
-            return self.vote(turns, bool(liked), index, comment)
+            if not isinstance(liked, bool):
+                raise InputError(f"liked doit valoir true (avis positif) ou false (avis négatif), pas {liked!r:.40}.")
+            if turn is not None and (isinstance(turn, bool) or not isinstance(turn, (int, float)) or turn != int(turn)):
+                raise InputError(f"turn doit être un numéro de réponse (1 pour la première, -1 pour la dernière), pas {turn!r:.40}.")
+            if comment is not None and not isinstance(comment, str):
+                raise InputError("comment doit être du texte.")
+            index = None if turn in (None, 0, -1) else (int(turn) - 1 if int(turn) > 0 else int(turn))
+            return self.vote(turns, liked, index, comment)
         except InputError as exc:
             return {"error": str(exc)}
 
@@ -359,7 +391,7 @@ def build_app(assistant=None, settings: Settings | None = None) -> gr.Blocks:
                         sources = gr.HTML(R.render_sources_html(None, app.documents), elem_id="rag-sources")
             with gr.Tab("Corpus", id="corpus"):
                 gr.Markdown(f"{len(all_ids)} documents, {sum(d.get('n_chunks', 0) for d in app.doc_list)} passages indexés.")
-                gr.HTML(R.render_corpus_html(app.doc_list), elem_id="rag-corpus")
+                gr.HTML(R.render_corpus_html(app.doc_list, app.skipped_files), elem_id="rag-corpus")
                 doc_pick = gr.Dropdown(choices, value=None, label="Lire un document en entier", elem_id="rag-doc-pick")
                 doc_header = gr.Markdown(R.render_document_header(None))
                 doc_text = gr.Textbox(label="Texte du document (nettoyé, tel qu'indexé)", lines=18, max_lines=30,
@@ -371,12 +403,13 @@ def build_app(assistant=None, settings: Settings | None = None) -> gr.Blocks:
             api_history = gr.JSON(value=[], label="history")
             api_docs = gr.JSON(value=[], label="doc_ids")
             api_mode = gr.Textbox(value="", label="mode")
-            api_k = gr.Number(value=settings.top_k, precision=0, label="k")
+            # JSON, not Number: a Number rejects "abc" before the handler runs and the caller gets no message
+            api_k = gr.JSON(value=str(settings.top_k), label="k")  # a JSON text: the component warns on a bare int
             api_answerer = gr.Textbox(value="", label="answerer")
             api_answer = gr.Textbox(label="answer")
             api_result = gr.JSON(label="result")
             api_liked = gr.Checkbox(value=True, label="liked")
-            api_turn = gr.Number(value=-1, precision=0, label="turn")
+            api_turn = gr.JSON(value="-1", label="turn")
             api_comment = gr.Textbox(value="", label="comment")
             api_record = gr.JSON(label="record")
             api_chat_btn = gr.Button("chat")

@@ -250,19 +250,49 @@ def _thousands(n: Any) -> str:
     return f"{int(n or 0):,}".replace(",", "\u202f")
 
 
-def render_corpus_html(documents: Iterable[Mapping[str, Any]]) -> str:
-    """The corpus table: one escaped row per document (title, publisher, date, kind, source, sizes)."""
+def is_web_url(url: Any) -> bool:
+    """True for an http(s) address, the only kind rendered as a link: a 'javascript:' or 'data:' address
+    from a metadata file would run script in the app's page when clicked."""
+    return isinstance(url, str) and re.match(r"https?://[^\s/]", url.strip(), re.IGNORECASE) is not None
+
+
+SKIP_REASONS = {  # reason codes of rag.ingest.loaders.Skipped, in French
+    "too_large": "fichier trop volumineux",
+    "not_text": "contenu qui n'est pas du texte (fichier binaire ?)",
+    "unreadable": "fichier illisible",
+    "no_text": "aucun texte trouvé (un PDF scanné doit d'abord passer par l'OCR)",
+    "duplicate_id": "même identifiant qu'un autre fichier",
+}
+
+
+def render_skipped_html(skipped: Iterable[Mapping[str, Any]]) -> str:
+    """The files of the corpus folder that were not indexed, each with its reason (escaped); empty when none."""
+    items = [f"<li><code>{esc(s.get('file'))}</code> : {esc(SKIP_REASONS.get(s.get('reason'), 'ignoré'))}"
+             f"<br><small>{esc(s.get('detail') or '')}</small></li>" for s in skipped]
+    if not items:
+        return ""
+    return (f"<details class='rag-skipped' open><summary>Fichiers non indexés ({len(items)})</summary>"
+            f"<ul>{''.join(items)}</ul></details>")
+
+
+def render_corpus_html(documents: Iterable[Mapping[str, Any]], skipped: Iterable[Mapping[str, Any]] = ()) -> str:
+    """The corpus table: one escaped row per document (title, publisher, date, kind, source, sizes), then the
+    files that were not indexed and why. Only http(s) sources are links."""
     rows = []
     for d in documents:
         url = d.get("source_url") or d.get("url")
-        source = f"<a href='{esc(url)}' target='_blank' rel='noopener noreferrer'>lien</a>" if url else "—"
+        if is_web_url(url):
+            source = f"<a href='{esc(url.strip())}' target='_blank' rel='noopener noreferrer'>lien</a>"
+        else:
+            source = f"<code>{esc(url)}</code>" if url else "—"
         rows.append(
             f"<tr><td>{esc(d.get('title', ''))}<br><code>{esc(d.get('doc_id', ''))}</code></td>"
             f"<td>{esc(d.get('publisher') or '—')}</td><td>{esc(d.get('date') or '—')}</td>"
             f"<td>{esc(d.get('kind') or '—')}</td><td>{source}</td>"
             f"<td class='rag-num'>{int(d.get('n_chunks', 0))}</td><td class='rag-num'>{_thousands(d.get('n_chars', 0))}</td></tr>")
     head = "".join(f"<th>{h}</th>" for h in ("Document", "Éditeur", "Date", "Type", "Source", "Passages", "Caractères"))
-    return f"<table class='rag-corpus'><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    table = f"<table class='rag-corpus'><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    return table + render_skipped_html(skipped)
 
 
 def render_document_header(doc: Mapping[str, Any] | None) -> str:
@@ -299,6 +329,10 @@ def question_problem(question: str | None, max_chars: int) -> str | None:
     if len(q) > max_chars:
         return (f"Votre question est trop longue ({len(q)} caractères, au plus {max_chars}) : "
                 "raccourcissez-la ou découpez-la en plusieurs questions.")
+    try:
+        q.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates: bytes that were not UTF-8, or a broken JSON escape
+        return "Votre question contient des caractères invalides (pas du texte UTF-8) : retapez-la."
     return None
 
 
@@ -325,12 +359,13 @@ def normalize_history(history: Any) -> list[tuple[str, str]]:
     if not history:
         return []
     if not isinstance(history, (list, tuple)):
-        raise ValueError("history must be a list of [question, answer] pairs or of chat messages")
+        raise ValueError("history doit être une liste de paires [question, réponse] ou de messages de chat")
     pairs: list[tuple[str, str]] = []
     pending: str | None = None
     for item in history:
         if isinstance(item, Mapping):
-            if (item.get("metadata") or {}).get("title"):
+            meta = item.get("metadata")
+            if isinstance(meta, Mapping) and meta.get("title"):
                 continue
             role, text = item.get("role"), message_text(item.get("content"))
             if role == "user":
@@ -343,7 +378,7 @@ def normalize_history(history: Any) -> list[tuple[str, str]]:
         elif isinstance(item, (list, tuple)) and len(item) == 2:
             pairs.append((message_text(item[0]), message_text(item[1])))
         else:
-            raise ValueError(f"history item not understood: {item!r:.80}")
+            raise ValueError(f"élément de history incompris : {item!r:.80}")
     if pending is not None:
         pairs.append((pending, ""))
     return pairs

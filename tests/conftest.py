@@ -129,11 +129,21 @@ def llm_server():
         yield server
 
 
-def slot_busy(server) -> bool:
-    """True while llama.cpp's single slot is reading a prompt or generating."""
+def _slots(server) -> list[dict]:
     import json
     import urllib.request
 
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     with opener.open(server.base_url.removesuffix("/v1") + "/slots", timeout=5) as r:
-        return any(s.get("is_processing") for s in json.loads(r.read()))
+        return json.loads(r.read())
+
+
+def slot_busy(server) -> bool:
+    """True while llama.cpp's single slot is reading a prompt or generating."""
+    return any(s.get("is_processing") for s in _slots(server))
+
+
+def tokens_generated(server) -> int:
+    """Tokens generated so far by the answer in progress (0 while the prompt is read)."""
+    return max((t.get("n_decoded", 0) for s in _slots(server) if s.get("is_processing")
+                for t in s.get("next_token", [])), default=0)

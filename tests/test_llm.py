@@ -279,3 +279,16 @@ def test_total_timeout_cuts_a_slow_stream_and_falls_back(index, index_settings, 
     assert a.notice and "délai dépassé" in a.notice and a.answerer == "extractive"
     time.sleep(0.3)
     assert fake.hung_up
+
+
+def test_leaving_mid_answer_closes_the_http_stream(assistant, fake):
+    """The reader goes away (the app's generator is closed): the server's connection is closed at once."""
+    n = _n(assistant)
+    fake.reply = [f"{SUPPORTED} [{n}]. "] + [f"Phrase numéro {i} sur les emplois [{n}]. " for i in range(300)]
+    fake.piece_delay = 0.02
+    stream = assistant.stream(QUESTION, answerer="llm")
+    first_sentence = next(t for t in stream if isinstance(t, str) and t)
+    stream.close()
+    assert SUPPORTED in first_sentence
+    time.sleep(0.5)
+    assert fake.hung_up and fake.sent < 100

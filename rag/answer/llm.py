@@ -111,6 +111,8 @@ class Generation:
                 pass
         if self.total_s is None:
             self.total_s = time.monotonic() - self.started
+        if self.completion_tokens is None:
+            self.completion_tokens = self.pieces  # stopped early, or no count from the server: one token per piece
 
     def _run(self) -> Iterator[str]:
         s = self.llm.settings
@@ -154,8 +156,6 @@ class Generation:
             raise self.llm.error(exc, self) from exc
         finally:
             self._close_stream()
-        if self.completion_tokens is None:
-            self.completion_tokens = self.pieces  # most servers send one token per piece
 
     def _read_stats(self, chunk) -> None:
         usage = getattr(chunk, "usage", None)

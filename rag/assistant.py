@@ -63,6 +63,16 @@ class Assistant:
         the LLM's HTTP stream is then closed too, so the server stops generating."""
         yield from self._run(question, history, streaming=True, **options)
 
+    def ask_llm(self, question: str, *, k: int | None = None, report: dict | None = None) -> Answer:
+        """The LLM's verified answer, raising LLMError instead of falling back (for diagnostics: llm-check)."""
+        question, k, mode = validate_request(self.settings, question, k, None)
+        gen = self._llm(self.llm(), question, None, mode, k, None, False, report)
+        try:
+            while True:
+                next(gen)
+        except StopIteration as done:
+            return done.value
+
     def llm(self):
         """The LLM answerer, made once; with RAG_LLM_MODEL_PATH, llama.cpp's server is started for it first."""
         from rag.answer.llm import LLMAnswerer
@@ -177,6 +187,8 @@ def _generation_report(generation, outcome, verification) -> dict:
         "completion_tokens": tokens, "tokens_counted_by": generation.tokens_counted_by,
         "prompt_tokens": generation.prompt_tokens, "max_tokens": generation.max_tokens,
         "tokens_per_s": (tokens - 1) / gen_s if tokens > 1 and gen_s > 0 else None,
+        "prompt_tokens_per_s": (generation.server_timings or {}).get("prompt_per_second"),
+        "prompt_tokens_read": (generation.server_timings or {}).get("prompt_n"),
         "finish_reason": generation.finish_reason, "stop": outcome.stop, "claims": outcome.claims,
         "kept_sentences": len(verification.kept_sentences),
         "dropped_sentences": list(verification.dropped_sentences),

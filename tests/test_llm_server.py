@@ -215,3 +215,18 @@ def test_server_dying_mid_answer_falls_back_to_the_extractive_answer(index, inde
         assert time.perf_counter() - t0 < TIMEOUT
     finally:
         server.stop()
+
+
+def test_llm_check_reports_latency_speed_and_citations(index_settings, llm_server):
+    env = {**os.environ, "RAG_INDEX_DIR": str(index_settings.index_dir), "RAG_CORPUS_DIR": str(index_settings.corpus_dir),
+           "RAG_LLM_BASE_URL": llm_server.base_url, "RAG_LLM_MODEL": llm_server.model,
+           "RAG_LLM_MAX_TOKENS": str(MAX_TOKENS), "RAG_LLM_TIMEOUT": str(TIMEOUT)}
+    env.pop("RAG_LLM_MODEL_PATH", None)
+    out = subprocess.run([sys.executable, "-m", "rag.cli", "llm-check", "-k", "2", "--json"], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    r = json.loads(out.stdout)
+    assert r["server"] == llm_server.base_url and r["asked_model"]
+    assert 0 < r["first_token_s"] <= r["total_s"] < TIMEOUT
+    assert 0 < r["completion_tokens"] <= MAX_TOKENS and r["tokens_per_s"] > 0
+    assert r["citations_survive"] == (not r["abstained"]) == (r["citations_kept"] > 0)

@@ -159,3 +159,19 @@ def test_a_corrupt_gguf_or_a_slow_start_names_the_child_exit(tmp_path):
     with pytest.raises(LLMError, match="did not become healthy within 0 s") as info:
         LocalLLMServer(path, timeout=0).start()
     assert "\n" not in str(info.value)
+
+
+def test_rag_ask_with_a_model_path_that_is_not_gguf_fails_on_one_line(tmp_path, index_settings):
+    import os
+    import subprocess
+
+    from .conftest import ROOT
+
+    path = tmp_path / "model.gguf"
+    path.write_text("not a model", encoding="utf-8")
+    env = {**os.environ, "RAG_INDEX_DIR": str(index_settings.index_dir), "RAG_CORPUS_DIR": str(index_settings.corpus_dir),
+           "RAG_LLM_MODEL_PATH": str(path)}
+    out = subprocess.run([sys.executable, "-m", "rag.cli", "ask", "Combien d'emplois ?"], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 2 and len(out.stderr.strip().splitlines()) == 1
+    assert "not a GGUF model file" in out.stderr and "RAG_LLM_MODEL_PATH" in out.stderr

@@ -85,6 +85,7 @@ class Generation:
         self.tokens_counted_by = "pieces"
         self.prompt_tokens: int | None = None
         self.finish_reason: str | None = None
+        self.server_timings: dict | None = None  # llama.cpp's: prompt_n, prompt_per_second, predicted_per_second...
         self.pieces = 0
         self.deadline = _Deadline()
         self._stream = None
@@ -166,6 +167,7 @@ class Generation:
         if isinstance(timings, dict) and "predicted_n" in timings:  # llama.cpp's own statistics
             self.completion_tokens, self.tokens_counted_by = int(timings["predicted_n"]), "server"
             self.prompt_tokens = int(timings.get("prompt_n", 0)) + int(timings.get("cache_n", 0))
+            self.server_timings = timings
 
 
 class LLMAnswerer:

@@ -292,3 +292,19 @@ def test_leaving_mid_answer_closes_the_http_stream(assistant, fake):
     assert SUPPORTED in first_sentence
     time.sleep(0.5)
     assert fake.hung_up and fake.sent < 100
+
+
+def test_chat_shows_redaction_until_a_sentence_is_verified(assistant, fake):
+    """In the app's chat box: "rédaction…" while the model writes, then only verified sentences."""
+    from rag.ui import app as webapp
+
+    n = _n(assistant)
+    fake.reply = f"{SUPPORTED} [{n}]. Elles sont toutes financées par la ville de Lyon [{n}]."
+    fake.piece_delay = 0.01
+    chat_app = webapp.ChatApp(assistant, assistant.settings)
+    contents = [messages[-1]["content"] for messages, *_ in
+                chat_app.respond(QUESTION, [], [], list(chat_app.documents), "hybrid", 5, "llm")]
+    drafting = [c for c in contents if isinstance(c, str) and c.endswith("_rédaction…_")]
+    assert drafting and drafting[0] == "_rédaction…_"  # before any sentence
+    assert any("représentent 2\\.800 emplois" in c for c in drafting)  # the first sentence, while the model goes on
+    assert not any("Lyon" in str(c) for c in contents)

@@ -230,3 +230,34 @@ def test_llm_check_reports_latency_speed_and_citations(index_settings, llm_serve
     assert 0 < r["first_token_s"] <= r["total_s"] < TIMEOUT
     assert 0 < r["completion_tokens"] <= MAX_TOKENS and r["tokens_per_s"] > 0
     assert r["citations_survive"] == (not r["abstained"]) == (r["citations_kept"] > 0)
+
+
+@pytest.mark.browser
+def test_closing_the_browser_tab_stops_the_generation(index_settings, index, llm_server, tmp_path):
+    """A reader leaves while the model writes: the app closes its stream and llama.cpp stops at once
+    (without the heartbeat, it went on for the whole answer: 50 s here)."""
+    from pathlib import Path
+
+    if not Path("/usr/bin/chromium").exists():
+        pytest.skip("/usr/bin/chromium is absent: bash scripts/install-chromium.sh")
+    from playwright.sync_api import sync_playwright
+
+    settings = llm_settings(index_settings, llm_server, llm_max_tokens=500, feedback_dir=tmp_path, answerer="llm")
+    with launched_app(settings, index) as demo, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
+                                    args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        page = browser.new_context().new_page()
+        page.set_default_timeout(60_000)
+        page.goto(demo.local_url)
+        page.wait_for_selector("#rag-question textarea")
+        page.fill("#rag-question textarea", QUESTIONS[0])
+        page.keyboard.press("Enter")
+        deadline = time.monotonic() + 120
+        while tokens_generated(llm_server) < 3 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert tokens_generated(llm_server) >= 3, "the model never started writing"
+        browser.close()
+        deadline = time.monotonic() + 10
+        while slot_busy(llm_server) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not slot_busy(llm_server)

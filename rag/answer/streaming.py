@@ -8,6 +8,7 @@ repeats a sentence (small models loop until their token cap) or opens with the r
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Iterable, Iterator
 
@@ -17,6 +18,7 @@ from rag.answer.prompts import REFUSAL
 from rag.text.normalize import normalize_for_match
 
 DRAFTING_LABEL = "rédaction…"  # what the chat shows while the model writes the next sentence
+HEARTBEAT_S = 1.0  # while the model writes, the unchanged text is yielded again this often (see verified_stream)
 
 
 class AnswerSoFar(str):
@@ -47,7 +49,8 @@ def is_refusal(text: str) -> bool:
 
 
 def verified_stream(pieces: Iterable[str], verifier: Verifier, outcome: StreamOutcome | None = None) -> Iterator[AnswerSoFar]:
-    """Yield the verified answer (drafting=True) each time a sentence passes verification.
+    """Yield the verified answer (drafting=True) each time a sentence passes verification, and again
+    about every HEARTBEAT_S while the model writes, so that a web app can stop when its reader leaves.
 
     Returns (ending the iteration) when `pieces` end, when a sentence repeats, or when the model
     opens with the refusal phrase; the caller closes `pieces` (the HTTP stream) in any case."""
@@ -74,8 +77,15 @@ def verified_stream(pieces: Iterable[str], verifier: Verifier, outcome: StreamOu
         return True
 
     yield_now: list[AnswerSoFar] = []
+    last_yield = time.monotonic()
     for piece in pieces:
         go_on = take(splitter.feed(piece))
+        if not yield_now and time.monotonic() - last_yield >= HEARTBEAT_S:
+            # nothing new to show, but the caller gets a chance to notice that the reader left: Gradio
+            # checks for a closed connection only when the handler yields, and closes it then
+            yield_now.append(AnswerSoFar(verifier.result.text, drafting=True))
+        if yield_now:
+            last_yield = time.monotonic()
         yield from yield_now
         yield_now.clear()
         if not go_on:

@@ -193,7 +193,7 @@ def test_server_dying_mid_answer_falls_back_to_the_extractive_answer(index, inde
 
     server = LocalLLMServer(bundled_test_model(), threads=1, ctx=4096, model_alias="smollm2").start()
     try:
-        settings = llm_settings(index_settings, server, llm_max_tokens=400)
+        settings = llm_settings(index_settings, server, llm_max_tokens=400, top_k=1)
 
         def kill_once_generating():  # wait until the answer is being written, then end the server process
             deadline = time.monotonic() + 120
@@ -242,7 +242,8 @@ def test_closing_the_browser_tab_stops_the_generation(index_settings, index, llm
         pytest.skip("/usr/bin/chromium is absent: bash scripts/install-chromium.sh")
     from playwright.sync_api import sync_playwright
 
-    settings = llm_settings(index_settings, llm_server, llm_max_tokens=500, feedback_dir=tmp_path, answerer="llm")
+    settings = llm_settings(index_settings, llm_server, llm_max_tokens=500, feedback_dir=tmp_path, answerer="llm",
+                            top_k=1)  # a short prompt: the test waits for the model to start writing
     with launched_app(settings, index) as demo, sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
                                     args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])

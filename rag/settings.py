@@ -131,7 +131,14 @@ class Settings(BaseSettings):
     llm_model: str = Field("mistral", description="Model name sent to the LLM server.")
     llm_api_key: SecretStr = Field(SecretStr("not-needed"), description="API key for the LLM server (local servers ignore it).")
     llm_temperature: float = Field(0.1, ge=0.0, le=2.0, description="Sampling temperature of the LLM.")
-    llm_timeout: float = Field(60.0, gt=0, le=3600, description="Seconds to wait for the LLM before falling back to the extractive answer.")
+    llm_timeout: float = Field(600.0, gt=0, le=3600, description="Total seconds an LLM answer may take (connection, prompt reading and generation); past it the stream is closed and the extractive answer is shown with a notice.")
+    llm_connect_timeout: float = Field(5.0, gt=0, le=600, description="Seconds to wait for the LLM server to accept the connection.")
+    llm_first_token_timeout: float = Field(300.0, gt=0, le=3600, description="Seconds to wait for the first generated token (a CPU server reads the whole prompt first: about 1-2 minutes for a 7B model on 2 cores with 3 passages, see the README).")
+    llm_max_tokens: int = Field(512, ge=16, le=32768, description="Most tokens the LLM may generate per answer; sent as both max_tokens and max_completion_tokens, as servers honour one or the other.")
+    llm_system_in_user: bool = Field(False, description="Put the rules (system prompt) at the top of the user message, for models whose chat template drops the system role (e.g. Gemma).")
+    llm_model_path: Path | None = Field(None, description="A local .gguf model file: the app and the CLI then start llama.cpp's server for it on a free 127.0.0.1 port (needs the local-llm extra) and use it as the LLM; the answerer defaults to llm unless RAG_ANSWERER says otherwise.")
+    llm_threads: int = Field(1, ge=1, le=256, description="CPU threads of the local llama.cpp server (RAG_LLM_MODEL_PATH); more threads than free cores make it much slower.")
+    llm_context: int = Field(4096, ge=512, le=131072, description="Context window (tokens) of the local llama.cpp server: the prompt (rules, passages, question) plus the answer must fit.")
 
     # --- app --------------------------------------------------------------------------------
     host: str = Field("127.0.0.1", description="Address the web app binds to.")
@@ -141,10 +148,10 @@ class Settings(BaseSettings):
     concurrency_limit: int = Field(4, ge=1, le=64, description="Questions answered at once by the web app.")
     max_queue: int = Field(64, ge=1, le=10_000, description="Questions waiting in the web app's queue before new ones are refused.")
 
-    @field_validator("corpus_dir", "index_dir", "feedback_dir")
+    @field_validator("corpus_dir", "index_dir", "feedback_dir", "llm_model_path")
     @classmethod
-    def _absolute(cls, value: Path) -> Path:
-        return value.expanduser().resolve()
+    def _absolute(cls, value: Path | None) -> Path | None:
+        return value.expanduser().resolve() if value is not None else None
 
     @model_validator(mode="after")
     def _coherent(self) -> "Settings":
@@ -152,12 +159,14 @@ class Settings(BaseSettings):
             raise ValueError(f"chunk_overlap ({self.chunk_overlap}) must be smaller than chunk_size ({self.chunk_size})")
         if self.auth is not None and ":" not in self.auth:
             raise ValueError("auth must look like 'user:password'")
+        if self.llm_model_path is not None and "answerer" not in self.model_fields_set:
+            self.answerer = "llm"  # whoever names a model file wants it to write the answers
         return self
 
     @property
     def llm_configured(self) -> bool:
-        """True when an LLM server is configured."""
-        return bool(self.llm_base_url)
+        """True when an LLM server is configured (a server URL, or a local model file to serve)."""
+        return bool(self.llm_base_url or self.llm_model_path)
 
 
 def unknown_setting_names(env_file: Path | None = Path(".env")) -> list[tuple[str, str, str | None]]:

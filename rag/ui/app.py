@@ -22,6 +22,7 @@ from typing import Any
 import rag  # noqa: F401  (sets the offline environment: no analytics, no hub, before gradio is imported)
 import gradio as gr
 
+from rag.answer.streaming import DRAFTING_LABEL
 from rag.ui import render as R
 from rag.errors import InputError, RagError
 from rag.ui.feedback import feedback_path, record_feedback
@@ -63,6 +64,15 @@ table.rag-corpus code { font-size: 0.85em; color: var(--body-text-color-subdued)
 .rag-skipped { margin-top: 0.8em; font-size: 0.92em; }
 .rag-skipped small { color: var(--body-text-color-subdued); }
 """
+
+
+def streaming_markdown(text: str, drafting: bool) -> str:
+    """The chat text of an answer still streaming: its verified sentences, then "rédaction…" while the
+    LLM writes the next one (the sentence itself appears only once verified)."""
+    body = R.text_to_markdown(text)
+    if not drafting:
+        return body
+    return f"{body}\n\n_{DRAFTING_LABEL}_" if body else f"_{DRAFTING_LABEL}_"
 
 
 # --- launching ----------------------------------------------------------------------------------
@@ -146,11 +156,13 @@ class ChatApp:
             raise InputError(f"Rédaction inconnue ({answerer!r}) : choisissez parmi {', '.join(R.ANSWERER_LABELS)}.")
         answerer = answerer or None
         if answerer == "llm" and not self.settings.llm_configured:
-            raise InputError("Aucun LLM n'est configuré : définissez RAG_LLM_BASE_URL, ou choisissez la rédaction extractive.")
+            raise InputError("Aucun LLM n'est configuré : définissez RAG_LLM_BASE_URL (ou RAG_LLM_MODEL_PATH), "
+                             "ou choisissez la rédaction extractive.")
         return {"mode": mode or None, "k": k_val, "doc_ids": ids, "answerer": answerer}
 
     def answer_stream(self, question: str, history: list[tuple[str, str]], options: dict[str, Any]):
-        """Yields ("text", str) while the answer streams, then ("answer", Answer), or ("input", French message)
+        """Yields ("text", str) while the answer streams (verified sentences only; `.drafting` set while the
+        LLM writes the next one), then ("answer", Answer), or ("input", French message)
         for a question that cannot be asked, or ("error", French message) when answering failed.
 
         Never raises: every failure becomes a readable French message, and unexpected ones are logged."""
@@ -163,7 +175,7 @@ class ChatApp:
                 if isinstance(item, Answer):
                     yield "answer", item
                     return
-                yield "text", str(item)
+                yield "text", item  # a str; an LLM's AnswerSoFar also says whether the model is still writing
             raise RuntimeError("the assistant's stream ended without an Answer")
         except InputError as exc:
             log.info("question refused as invalid: %s", exc)
@@ -199,7 +211,7 @@ class ChatApp:
         try:
             for kind, value in events:
                 if kind == "text":
-                    messages[-1] = {"role": "assistant", "content": R.text_to_markdown(value)}
+                    messages[-1] = {"role": "assistant", "content": streaming_markdown(value, getattr(value, "drafting", False))}
                     yield messages, gr.skip(), turns, gr.skip(), gr.skip()
                 elif kind in ("input", "error"):
                     label = "Question non traitée" if kind == "input" else "Erreur"
@@ -302,7 +314,7 @@ class ChatApp:
         turn = {"question": question, "answer": None, "history": pairs, "options": options, "error": None}
         for kind, value in self.answer_stream(question, pairs, options):
             if kind == "text":
-                yield value, None, gr.skip()
+                yield str(value), None, gr.skip()
             elif kind in ("input", "error"):
                 turn["error"] = value
                 turns.append(turn)
@@ -377,13 +389,15 @@ def build_app(assistant=None, settings: Settings | None = None) -> gr.Blocks:
                             k = gr.Slider(1, 20, value=min(settings.top_k, 20), step=1, label="Nombre de passages")
                             answerer_choices = [(R.ANSWERER_LABELS["extractive"], "extractive")]
                             if settings.llm_configured:
-                                answerer_choices.append((f"{R.ANSWERER_LABELS['llm']} ({settings.llm_model})", "llm"))
+                                model_name = settings.llm_model_path.stem if settings.llm_model_path else settings.llm_model
+                                answerer_choices.append((f"{R.ANSWERER_LABELS['llm']} ({model_name})", "llm"))
                             answerer = gr.Radio(answerer_choices, label="Rédaction de la réponse",
                                                 value=settings.answerer if settings.llm_configured else "extractive",
                                                 visible=settings.llm_configured)
                             if not settings.llm_configured:
                                 gr.Markdown("Rédaction : extractive (phrases du corpus, hors ligne). Pour rédiger avec un LLM, "
-                                            "définissez `RAG_LLM_BASE_URL` (serveur compatible OpenAI) et relancez.")
+                                            "définissez `RAG_LLM_BASE_URL` (serveur compatible OpenAI) ou "
+                                            "`RAG_LLM_MODEL_PATH` (fichier .gguf local) et relancez.")
                     with gr.Column(scale=2, min_width=320):
                         gr.Markdown("### Sources")
                         turn_pick = gr.Dropdown(choices=[], value=None, label="Sources de la réponse",
@@ -451,6 +465,10 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None) 
     from rag.assistant import Assistant
 
     assistant = Assistant(settings)
+    if settings.llm_model_path is not None:  # start llama.cpp now: a bad model file fails here, not at the first question
+        llm = assistant.llm()
+        print(f"Local model {settings.llm_model_path.name} served by llama.cpp at {llm.settings.llm_base_url} "
+              f"({settings.llm_threads} thread(s)).", file=sys.stderr, flush=True)
     demo = build_app(assistant, settings)
     demo.launch(prevent_thread_lock=True, **launch_kwargs(settings, host, port))
     print(f"Ready in {time.perf_counter() - t0:.1f} s: {demo.local_url} (feedback goes to {feedback_path(settings)}). "

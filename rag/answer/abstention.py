@@ -56,12 +56,12 @@ def typed_support(q: QuestionAnalysis, qt: QuestionTerms, units: list[Unit], w: 
     phases: "le budget pour l'année 2026", "la phase I"), sits in a passage about the question's own focus
     (the passage or its heading names it), and, for "combien de X", has the figure followed by X. Its
     support is then what it says of the asked property — the question's words other than its names — in
-    words (rarity-weighted share found in the unit) or in meaning (cosine): naming Asterodyn and a sum of
-    money is no answer to Asterodyn's turnover. For an English question the words cannot be compared with a
+    words (rarity-weighted share found in the unit) or in meaning (cosine with the question stripped of its
+    names): naming Asterodyn and a sum of money is no answer to Asterodyn's turnover. For an English question the words cannot be compared with a
     French text, so its meaning counts in proportion."""
     share = qt.known_share
-    return max(((w.coverage * share * u.extras.get("property", 0.0) + w.cosine * u.cosine) / (w.coverage * share + w.cosine)
-                for u in units if fits_kind(u, q)), default=0.0)
+    return max(((w.coverage * share * u.extras.get("property", 0.0) + w.cosine * u.extras.get("property_cosine", u.cosine))
+                / (w.coverage * share + w.cosine) for u in units if fits_kind(u, q)), default=0.0)
 
 
 def refusal_reason(q: QuestionAnalysis, qt: QuestionTerms, ranked: list[Unit], vocab: Vocabulary,

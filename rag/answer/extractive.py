@@ -37,6 +37,7 @@ class Prepared:
     cosines: np.ndarray
     ranks: list[int]
     passage_cosines: list[float]
+    property_cosines: np.ndarray | None = None
 
 
 @dataclass
@@ -69,7 +70,15 @@ class ExtractiveAnswerer:
                    else np.zeros(0, np.float32))
         qvec = self.embedder.encode_query(query.text)
         passage_cosines = [float(self._chunk_vector(p) @ qvec) for p in passages]
-        return Prepared(query, _analyse(query), carried, units, cosines, [p.rank for p in passages], passage_cosines)
+        question = _analyse(query)
+        property_cosines = None
+        if units and question.specific and question.focus and not question.focus_carried:
+            # what is asked about the focus, in meaning: the question without its names, against each unit
+            # ("Quel est le chiffre d'affaires de ?"), so that naming the entity is not taken for answering
+            asked = property_text(query.text, question.focus)
+            property_cosines = self._unit_vectors(units, passages) @ self.embedder.encode_query(asked)
+        return Prepared(query, question, carried, units, cosines, [p.rank for p in passages], passage_cosines,
+                        property_cosines)
 
     def decide(self, prepared: Prepared, weights=None) -> Analysis:
         """Scored units (best first) and the refusal reason under `weights` (default: the settings')."""
@@ -79,7 +88,8 @@ class ExtractiveAnswerer:
         if not prepared.units or not qt.weights:
             return Analysis(q, qt, [], "no-unit")
         units = [replace(u, extras={}) for u in prepared.units]  # scoring fills fields: keep the prepared ones clean
-        ranked = score_units(q, qt, units, prepared.cosines, prepared.ranks, prepared.passage_cosines, w)
+        ranked = score_units(q, qt, units, prepared.cosines, prepared.ranks, prepared.passage_cosines, w,
+                             prepared.property_cosines)
         return Analysis(q, qt, ranked, refusal_reason(q, qt, ranked, self.vocabulary, w))
 
     def analyse(self, query: Query | str, passages: list[Passage]) -> Analysis:
@@ -141,6 +151,15 @@ class ExtractiveAnswerer:
             shown = u.text if analysis.question.is_list else quoted_text(u, analysis.question, analysis.terms, w.max_words)
             parts.append(with_marker(shown, len(citations)))
             yield " ".join(parts), list(citations)
+
+
+def property_text(question: str, focus: tuple[str, ...]) -> str:
+    """The question with its focus names taken out: what it asks about them."""
+    import re
+
+    for name in sorted(focus, key=len, reverse=True):
+        question = re.sub(r"(?:\b[dl]['’])?" + re.escape(name), " ", question)
+    return " ".join(question.split())
 
 
 def _analyse(query: Query) -> QuestionAnalysis:

@@ -85,10 +85,13 @@ def counted_near_number(text: str, q: QuestionAnalysis) -> bool:
 
 
 def acronym_expansion(text: str, acronym: str) -> bool:
-    """Words of `text` whose initials spell `acronym` ("SOFIE" in "Saint-Omer Flandre Interface d'Entreprises")."""
-    letters = [w[0].upper() for w in re.findall(r"[A-Za-zÀ-ÿ]+", text) if w[0].isupper()]
-    word = "".join(letters)
-    return len(acronym) >= 2 and acronym.upper() in word
+    """Consecutive content words of `text` whose initials spell `acronym` ("SOFIE" in "Saint-Omer Flandre
+    Interface d'Entreprises", "SNCF" in "Société nationale des chemins de fer"): stop words are skipped."""
+    from rag.text.analysis import STOPWORDS
+
+    initials = "".join(w[0].upper() for w in re.findall(r"[^\W\d_]+", text)
+                       if fold_accents(w.lower()) not in STOPWORDS and len(w) > 1)
+    return len(acronym) >= 2 and fold_accents(acronym.upper()) in fold_accents(initials)
 
 
 def holds(kind: str | None, text: str, q: QuestionAnalysis) -> bool:

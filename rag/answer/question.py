@@ -207,13 +207,24 @@ def analyse_question(question: str) -> QuestionAnalysis:
         stems = analyze(cm.group(1))
         # "combien d'argent": money is asked, not a count of a thing (the amount detector handles it)
         counted = stems[0] if stems and fold_accents(cm.group(1).lower()) not in _MONEY_NOUNS else None
+    language = question_language(question)
+    focus = question_focus(question)
+    if language == "en":  # "June", "Agency": English words written with a capital are not names to look for
+        focus = tuple(name for name in focus if not _common_english(name))
     return QuestionAnalysis(
-        text=question, kind=kind, is_list=is_list, count=count, focus=question_focus(question),
+        text=question, kind=kind, is_list=is_list, count=count, focus=focus,
         numbers=frozenset(n for n in numbers_in(question) if not _YEAR.fullmatch(n)),
         years=frozenset(_YEAR.findall(question)), romans=frozenset(_ROMAN.findall(question)),
         counted=counted, noun=noun, terms=tuple(analyze(question)), also=tuple(dict.fromkeys(second)),
-        language=question_language(question),
+        language=language,
     )
+
+
+def _common_english(name: str) -> bool:
+    from wordfreq import zipf_frequency
+
+    words = re.findall(r"[^\W\d_]+", name.lower())
+    return bool(words) and not name.isupper() and all(zipf_frequency(w, "en") >= 3.0 for w in words)
 
 
 def question_language(text: str) -> str:

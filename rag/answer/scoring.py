@@ -132,7 +132,8 @@ def fits_kind(u: Unit, q: QuestionAnalysis) -> bool:
 
 
 def score_units(q: QuestionAnalysis, qt: QuestionTerms, units: list[Unit], cosines: np.ndarray,
-                ranks: list[int], passage_cosines: list[float], w: AnswerSettings) -> list[Unit]:
+                ranks: list[int], passage_cosines: list[float], w: AnswerSettings,
+                property_cosines: np.ndarray | None = None) -> list[Unit]:
     """Fill every unit's components, evidence and score; return them best first (a unit quoted by two
     overlapping passages is kept once, under its better-ranked passage)."""
     # Coverage is measured over the terms the corpus knows, and weighs by their share of the question: an
@@ -143,7 +144,7 @@ def score_units(q: QuestionAnalysis, qt: QuestionTerms, units: list[Unit], cosin
     # the counted noun of "combien d'ETI" is part of what is asked, even when it is also a name
     asked = {t: wt for t, wt in qt.weights.items() if t in qt.known and (t not in focus_stems or t == q.counted)}
     asked_total = sum(asked.values())
-    for u, c in zip(units, cosines):
+    for i, (u, c) in enumerate(zip(units, cosines)):
         own = sum(wt for t, wt in qt.weights.items() if t in u.terms and t in qt.known) / known
         nearby = sum(wt for t, wt in qt.weights.items() if t not in u.terms and t in u.context and t in qt.known) / known
         # multilingual-e5 puts unrelated texts around 0.75-0.8: the similarity counts from a floor upwards
@@ -168,6 +169,8 @@ def score_units(q: QuestionAnalysis, qt: QuestionTerms, units: list[Unit], cosin
         # its names, found in the unit or the sentence its anaphor points to
         own_and_prev = u.terms | (u.prev.terms if u.prev is not None else frozenset())
         u.extras["property"] = (sum(wt for t, wt in asked.items() if t in own_and_prev) / asked_total) if asked_total else 0.0
+        u.extras["property_cosine"] = (max(0.0, (float(property_cosines[i]) - w.cosine_floor) / (1.0 - w.cosine_floor))
+                                       if property_cosines is not None else u.cosine)
         # the focus is the passage's subject when the passage (or its heading) names it
         u.extras["focus_in_passage"] = all(mentions(u.passage_terms | own_and_prev, name) for name in q.focus)
         if q.years or q.romans:  # "en 2019", "la phase I": a unit under other constraints answers another question

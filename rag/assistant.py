@@ -15,6 +15,7 @@ import time
 from typing import Iterator
 
 from rag.answer.extractive import ExtractiveAnswerer
+from rag.answer.guidance import llm_guidance
 from rag.index.embeddings import get_embedder
 from rag.errors import InputError, LLMError
 from rag.query.followup import Query, standalone_question
@@ -128,7 +129,8 @@ class Assistant:
                 yield AnswerSoFar("", drafting=True)
             verifier = Verifier(passages, self.retriever.embedder, self.extractive.stored_vectors)
             outcome = StreamOutcome()
-            generation = llm.stream_answer(standalone, [p.text for p in passages])
+            # the extractive analysis guides the model: what kind of answer is asked, which sentences hold it
+            generation = llm.stream_answer(standalone, [p.text for p in passages], llm_guidance(analysis, self.settings.answer))
             try:
                 for shown in verified_stream(generation, verifier, outcome):
                     if streaming:

@@ -189,3 +189,17 @@ def test_sentence_splitter(text, expected):
     spans = split_sentences(text)
     assert [s.text for s in spans] == expected
     assert all(text[s.start:s.end] == s.text for s in spans)
+
+
+def test_the_llm_is_guided_by_the_same_analysis_and_units(assistant):
+    from rag.answer.guidance import llm_guidance
+
+    question = "Quel montant la task-force régionale pour la défense doit-elle mobiliser ?"
+    passages = assistant.retriever.search(question)
+    analysis = assistant.extractive.analyse(question, passages)
+    guidance = llm_guidance(analysis, assistant.settings.answer)
+    assert "La question demande un montant." in guidance
+    assert "250 millions" in guidance and "[1] «" in guidance  # the unit the extractive answer quotes, with its [n]
+    prompt = assistant.extractive and __import__("rag.answer.prompts", fromlist=["x"]).default_prompts().render_answer(
+        question, [p.text for p in passages], guidance)
+    assert guidance in prompt

@@ -186,9 +186,9 @@ class LLMAnswerer:
                                     max_retries=0, timeout=openai.Timeout(wait, connect=settings.llm_connect_timeout))
 
     # --- prompts ----------------------------------------------------------------------------------
-    def answer_messages(self, question: str, passages: list[str]) -> list[dict]:
+    def answer_messages(self, question: str, passages: list[str], guidance: str = "") -> list[dict]:
         """The chat messages of an answer: the rules as the system message, or atop the user message."""
-        system, user = self.prompts.render_system(), self.prompts.render_answer(question, passages)
+        system, user = self.prompts.render_system(), self.prompts.render_answer(question, passages, guidance)
         if self.settings.llm_system_in_user:  # for chat templates that drop the system role (Gemma...)
             return [{"role": "user", "content": f"{system}\n\n{user}"}]
         return [{"role": "system", "content": system}, {"role": "user", "content": user}]
@@ -198,9 +198,9 @@ class LLMAnswerer:
         """A streamed completion of `messages` (nothing is sent until it is iterated)."""
         return Generation(self, messages, max_tokens or self.settings.llm_max_tokens)
 
-    def stream_answer(self, question: str, passages: list[str]) -> Generation:
+    def stream_answer(self, question: str, passages: list[str], guidance: str = "") -> Generation:
         """The answer's text pieces as the model writes them (close the Generation when done with it)."""
-        return self.generate(self.answer_messages(question, passages))
+        return self.generate(self.answer_messages(question, passages, guidance))
 
     def condense(self, question: str, history: list[tuple[str, str]]) -> str:
         """Rewrite a follow-up into a standalone question (its first line; the question itself if empty)."""

@@ -200,6 +200,6 @@ def test_the_llm_is_guided_by_the_same_analysis_and_units(assistant):
     guidance = llm_guidance(analysis, assistant.settings.answer)
     assert "La question demande un montant." in guidance
     assert "250 millions" in guidance and "[1] «" in guidance  # the unit the extractive answer quotes, with its [n]
-    prompt = assistant.extractive and __import__("rag.answer.prompts", fromlist=["x"]).default_prompts().render_answer(
-        question, [p.text for p in passages], guidance)
-    assert guidance in prompt
+    from rag.answer.prompts import default_prompts
+
+    assert guidance in default_prompts().render_answer(question, [p.text for p in passages], guidance)

@@ -37,7 +37,8 @@ class Assistant:
     def __init__(self, settings: Settings | None = None, index: Index | None = None):
         self.settings = settings or load_settings()
         embedder = get_embedder(self.settings)  # it caches recent query vectors: retrieval and scoring embed the same question
-        self.retriever = Retriever(index or load_index(self.settings), self.settings, embedder)
+        # a missing or stale index is built first, with its progress on stderr (rag ask, rag serve, the API)
+        self.retriever = Retriever(index or load_index(self.settings, quiet=False), self.settings, embedder)
         self.extractive = ExtractiveAnswerer(self.retriever.index, embedder, self.settings)
         self._llm_answerer = None
         self._llm_lock = threading.Lock()

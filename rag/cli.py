@@ -212,7 +212,7 @@ def _cmd_clean(args: argparse.Namespace) -> int:
     from rag.ingest.loaders import load_documents
 
     settings = _settings()
-    docs = load_documents(settings.corpus_dir)
+    docs = load_documents(settings.corpus_dir, pdf_engine=settings.pdf_engine)
     if args.doc and args.doc not in {d.doc_id for d in docs}:
         raise InputError(f"Unknown document id {args.doc!r}. Known ids: {', '.join(d.doc_id for d in docs)}.")
     print(render_clean_report(docs, doc_id=args.doc))

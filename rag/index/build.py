@@ -168,7 +168,7 @@ def _build(settings: Settings, progress: Progress) -> dict[str, Any]:
 
     t0 = time.perf_counter()
     index_dir = settings.index_dir
-    loaded = load_corpus(settings.corpus_dir)
+    loaded = load_corpus(settings.corpus_dir, pdf_engine=settings.pdf_engine)
     for w in loaded.warnings:
         progress.say(f"warning: {w}")
     progress.say(f"Reading {len(loaded.documents)} documents from {settings.corpus_dir}")

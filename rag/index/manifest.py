@@ -61,6 +61,7 @@ def build_parameters(settings: Settings, embedding: dict[str, str] | None = None
         "chunk_overlap": settings.chunk_overlap,
         "clean": settings.clean,
         "embed_context": settings.embed_context,
+        "pdf_engine": settings.pdf_engine,
         "pipeline": pipeline_fingerprint(),
     }
 

@@ -1,4 +1,4 @@
-"""Reading the corpus folder: .txt, .md, .pdf and .html files plus their metadata.
+"""Reading the corpus folder: .txt, .md, .pdf, .html and .docx files plus their metadata.
 
 `corpus/metadata.json` maps a file name to its metadata (title, publisher, author, date, kind,
 source_url, boilerplate_start). A file without an entry still loads: its title is its first line.
@@ -20,7 +20,7 @@ from rag.errors import CorpusError
 
 log = logging.getLogger(__name__)
 
-SUPPORTED_SUFFIXES = (".txt", ".md", ".pdf", ".html", ".htm")
+SUPPORTED_SUFFIXES = (".txt", ".md", ".pdf", ".html", ".htm", ".docx")
 METADATA_FILE = "metadata.json"
 
 
@@ -106,12 +106,12 @@ def html_to_text(html: str) -> tuple[str, str | None]:
     return text.strip(), parser.title
 
 
-def pdf_to_text(path: Path) -> str:
-    """Text of a PDF, pages separated by blank lines (pypdf)."""
-    from pypdf import PdfReader
+def pdf_to_text(path: Path, engine: str | None = None) -> str:
+    """Text of a PDF (rag.ingest.pdf: the engine chosen by measurement unless `engine` names another,
+    running headers, footers and page numbers removed)."""
+    from rag.ingest.pdf import DEFAULT_ENGINE, pdf_to_text as extract
 
-    reader = PdfReader(str(path))
-    return "\n\n".join((page.extract_text() or "") for page in reader.pages)
+    return extract(path, engine or DEFAULT_ENGINE)
 
 
 def read_metadata(corpus_dir: Path) -> dict[str, dict[str, Any]]:
@@ -136,13 +136,18 @@ def _first_line(text: str) -> str:
     return ""
 
 
-def read_document(path: Path, metadata: dict[str, Any], warnings: list[str]) -> SourceDocument | None:
+def read_document(path: Path, metadata: dict[str, Any], warnings: list[str], *,
+                  pdf_engine: str | None = None) -> SourceDocument | None:
     """Read one file; None (with a warning) when it cannot be read or holds no text."""
     suffix = path.suffix.lower()
     title = metadata.get("title")
     try:
         if suffix == ".pdf":
-            text = pdf_to_text(path)
+            text = pdf_to_text(path, pdf_engine)
+        elif suffix == ".docx":
+            from rag.ingest.docx import docx_to_text
+
+            text = docx_to_text(path)
         else:
             text = decode_bytes(path.read_bytes(), path.name, warnings)
             if suffix in (".html", ".htm"):
@@ -168,8 +173,9 @@ def corpus_files(corpus_dir: Path) -> list[Path]:
     return sorted(p for p in corpus_dir.iterdir() if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES)
 
 
-def load_corpus(corpus_dir: Path) -> CorpusLoad:
-    """Every readable document of the corpus folder, with warnings for the ones skipped."""
+def load_corpus(corpus_dir: Path, *, pdf_engine: str | None = None) -> CorpusLoad:
+    """Every readable document of the corpus folder, with warnings for the ones skipped; PDFs are read
+    with `pdf_engine` (default: rag.ingest.pdf.DEFAULT_ENGINE)."""
     metadata = read_metadata(corpus_dir)
     warnings: list[str] = []
     docs: list[SourceDocument] = []
@@ -178,7 +184,7 @@ def load_corpus(corpus_dir: Path) -> CorpusLoad:
         if path.stem in seen:
             warnings.append(f"{path.name}: skipped, same document id as {seen[path.stem].name} (rename one of them)")
             continue
-        doc = read_document(path, metadata.get(path.name, {}), warnings)
+        doc = read_document(path, metadata.get(path.name, {}), warnings, pdf_engine=pdf_engine)
         if doc is not None:
             seen[path.stem] = path
             docs.append(doc)
@@ -187,9 +193,9 @@ def load_corpus(corpus_dir: Path) -> CorpusLoad:
     return CorpusLoad(docs, warnings)
 
 
-def load_documents(corpus_dir: Path) -> list[SourceDocument]:
+def load_documents(corpus_dir: Path, *, pdf_engine: str | None = None) -> list[SourceDocument]:
     """The readable documents of the corpus folder (warnings are logged)."""
-    loaded = load_corpus(corpus_dir)
+    loaded = load_corpus(corpus_dir, pdf_engine=pdf_engine)
     for w in loaded.warnings:
         log.warning(w)
     return loaded.documents

@@ -165,3 +165,11 @@ def test_loader_reads_pdfs_with_the_configured_engine(report_pdf, tmp_path):
     for engine in ("pypdfium2", "pypdf"):
         doc = load_corpus(tmp_path, pdf_engine=engine).documents[0]
         assert FOOTER not in doc.text and "gigafactories" in doc.text
+
+
+def test_a_document_made_of_repeated_lines_is_kept_whole():
+    """Lines that would leave most pages empty are the document, not its furniture."""
+    from rag.ingest.pdf import strip_running_lines
+
+    pages = ["Liste des communes adhérentes", "Liste des communes adhérentes", "Liste des communes adhérentes"]
+    assert strip_running_lines(pages) == pages

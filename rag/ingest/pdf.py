@@ -177,7 +177,9 @@ def strip_running_lines(pages: list[str]) -> list[str]:
     """The pages without their running headers, footers and page numbers (see `running_lines`).
 
     Only lines at the top or the bottom of a page are removed, and only while every line peeled so far was
-    a running one: the same words inside the body of a page stay."""
+    a running one: the same words inside the body of a page stay. Furniture surrounds a body: when removing
+    the lines found would leave most pages empty, they are the document itself (the same notice on every
+    page), and the pages are returned unchanged."""
     literals, patterns = running_lines(pages)
     if not literals and not patterns:
         return list(pages)
@@ -197,6 +199,9 @@ def strip_running_lines(pages: list[str]) -> list[str]:
             peeled += bool(lines[bottom - 1].strip())
             bottom -= 1
         out.append("\n".join(lines[top:bottom]))
+    emptied = sum(1 for before, after in zip(pages, out) if before.strip() and not after.strip())
+    if emptied > sum(1 for page in pages if page.strip()) / 2:
+        return list(pages)
     return out
 
 

@@ -47,6 +47,10 @@ CSS = """
 .rag-status { white-space: nowrap; }
 .rag-status small { white-space: normal; color: var(--body-text-color-subdued); }
 .rag-upload-note { color: var(--body-text-color-subdued); font-size: 0.9em; }
+.rag-badge { display: inline-block; padding: 0 0.45em; border-radius: 4px; font-size: 0.9em; font-weight: 600; }
+.rag-badge-ok { background: #e3f4e6; color: #1e5b2a; }
+.rag-badge-wait { background: #e8eefc; color: #23408e; }
+.rag-badge-warn { background: #fff4e5; color: #663c00; }
 """
 
 
@@ -91,6 +95,7 @@ def status_rows(app, jobs: Iterable[Job]) -> list[dict[str, Any]]:
         doc = indexed.get(p.name)
         row = {"file": p.name, "doc_id": p.stem, **(doc or {})}
         if job is not None:
+            row = {**job.metadata, **row}  # not indexed yet: the metadata given with the upload
             row["status"] = "removing" if job.action == "remove" else job.state
             row["job"] = job
         elif doc is not None:
@@ -106,18 +111,24 @@ def status_rows(app, jobs: Iterable[Job]) -> list[dict[str, Any]]:
 
 def render_status(row: dict[str, Any]) -> str:
     status = row["status"]
+    # text badges, not emoji: a browser without an emoji font shows those as empty boxes
     if status == "indexed":
-        return "✅ indexé"
+        return _badge("ok", "indexé")
     if status == "skipped":
-        return f"⚠️ ignoré : {R.esc(_skip_text(row.get('reason') or ''))}<br><small>{R.esc(row.get('reason'))}</small>"
+        return (f"{_badge('warn', 'ignoré')} {R.esc(_skip_text(row.get('reason') or ''))}"
+                f"<br><small>{R.esc(row.get('reason'))}</small>")
     if status == "not_indexed":
-        return "⏳ pas encore indexé<br><small>ajouté hors de l'application : lancez « rag index »</small>"
+        return f"{_badge('warn', 'pas encore indexé')}<br><small>ajouté hors de l'application : lancez « rag index »</small>"
     if status == "removing":
-        return "🗑️ suppression en cours"
+        return _badge("wait", "suppression en cours")
     frac, desc = progress_of(row["job"])
     bar = f"<br><progress max='100' value='{round(100 * frac)}'></progress>" if frac is not None else ""
-    label = "⏳ en attente d'indexation" if status == "queued" else "🔄 en cours d'indexation"
+    label = _badge("wait", "en attente d'indexation" if status == "queued" else "en cours d'indexation")
     return f"{label}{bar}<br><small>{R.esc(desc)}</small>"
+
+
+def _badge(kind: str, text: str) -> str:
+    return f"<span class='rag-badge rag-badge-{kind}'>{R.esc(text)}</span>"
 
 
 def render_table(rows: list[dict[str, Any]]) -> str:
@@ -146,14 +157,14 @@ def outcome_line(job: Job) -> str:
     name = R.escape_markdown(job.file)
     if job.state == "done" and job.action == "add":
         r = job.result
-        return (f"✅ **{name}** ajouté et indexé : {r['n_chunks']} passages (identifiant `{r['doc_id']}`, "
+        return (f"**{name}** ajouté et indexé : {r['n_chunks']} passages (identifiant `{r['doc_id']}`, "
                 f"{r.get('embedded_chunks', 0)} passages nouveaux vectorisés, {r['seconds']:.0f} s).")
     if job.state == "done":
-        return f"🗑️ **{name}** supprimé du corpus et de l'index."
+        return f"**{name}** supprimé du corpus et de l'index."
     if job.state == "skipped":
-        return (f"⚠️ **{name}** a été ajouté au corpus mais l'indexation l'a ignoré : "
+        return (f"**{name}** a été ajouté au corpus mais l'indexation l'a ignoré : "
                 f"{R.escape_markdown(_skip_text(job.result.get('skipped', '')))}. Supprimez-le ou remplacez-le.")
-    return f"❌ **{name}** : {R.escape_markdown(job.error.french if job.error else 'échec')}"
+    return f"**{name}** refusé : {R.escape_markdown(job.error.french if job.error else 'échec')}"
 
 
 # --- the tab --------------------------------------------------------------------------------------
@@ -260,25 +271,25 @@ class CorpusTab:
         if refused is None and not files:
             refused = CorpusChangeRefused("no_file")
         if refused is not None:
-            yield f"❌ {R.escape_markdown(refused.french)}", *(gr.skip(),) * 7
+            yield f"Refusé : {R.escape_markdown(refused.french)}", *(gr.skip(),) * 7
             return
         try:
             meta = clean_metadata(title=title if len(files) == 1 else None, publisher=publisher, date=date, kind=kind)
         except CorpusChangeRefused as exc:
-            yield f"❌ {R.escape_markdown(exc.french)}", *(gr.skip(),) * 7
+            yield f"Refusé : {R.escape_markdown(exc.french)}", *(gr.skip(),) * 7
             return
         if title and len(files) > 1:
-            lines.append("ℹ️ Plusieurs fichiers : le titre saisi est ignoré, chacun prend le sien.")
+            lines.append("Plusieurs fichiers : le titre saisi est ignoré, chacun prend le sien.")
         for f in files:
             name = Path(str(f)).name
             try:
                 jobs.append(self.submit_add(f, meta, request))
             except CorpusChangeRefused as exc:
-                lines.append(f"❌ {R.escape_markdown(exc.french)}")
+                lines.append(f"Refusé : {R.escape_markdown(exc.french)}")
             except Exception:
                 log.exception("upload of %s failed", name)
-                lines.append(f"❌ **{R.escape_markdown(name)}** : erreur interne (voir le journal du serveur).")
-        waiting = "\n\n".join(lines + [f"⏳ **{R.escape_markdown(j.file)}** : en attente d'indexation…" for j in jobs])
+                lines.append(f"**{R.escape_markdown(name)}** : erreur interne (voir le journal du serveur).")
+        waiting = "\n\n".join(lines + [f"**{R.escape_markdown(j.file)}** : en attente d'indexation…" for j in jobs])
         yield waiting, *self.views(docs_value, seen, force=True), gr.skip()
         for _ in self.follow(jobs, progress):
             yield gr.skip(), gr.skip(), render_table(status_rows(self.app, self.queue.jobs())), *(gr.skip(),) * 5
@@ -304,10 +315,10 @@ class CorpusTab:
         if refused is None and not doc_id:
             refused = CorpusChangeRefused("unknown_document", doc_id="", known=", ".join(self.app.live.current.by_id))
         if refused is not None:
-            yield hide, f"❌ {R.escape_markdown(refused.french)}", *(gr.skip(),) * 6
+            yield hide, f"Refusé : {R.escape_markdown(refused.french)}", *(gr.skip(),) * 6
             return
         job = self.queue.remove(str(doc_id), getattr(request, "username", None))
-        yield hide, "🗑️ Suppression en cours…", *self.views(docs_value, seen, force=True)
+        yield hide, "Suppression en cours…", *self.views(docs_value, seen, force=True)
         for _ in self.follow([job], progress):
             yield gr.skip(), gr.skip(), gr.skip(), render_table(status_rows(self.app, self.queue.jobs())), *(gr.skip(),) * 4
         yield hide, outcome_line(job), *self.views(docs_value, seen, force=True)
@@ -371,17 +382,22 @@ class CorpusTab:
         self.initial_ids = [d for _, d in choices]
         self.summary = gr.Markdown(summary(app), elem_id="rag-corpus-summary")
         self.table = gr.HTML(render_table(status_rows(app, self.queue.jobs())), elem_id="rag-corpus")
+        self.seen = gr.State({})
+        self.timer = gr.Timer(POLL_S)
+        if s.uploads_allowed:
+            self._build_changes(choices)
+        else:
+            gr.Markdown("L'ajout et la suppression de documents sont désactivés sur ce serveur "
+                        "(`RAG_ALLOW_UPLOAD`).", elem_id="rag-upload-off")
+            self.files = None
         self.doc_pick = gr.Dropdown(choices, value=None, label="Lire un document en entier", elem_id="rag-doc-pick")
         self.doc_header = gr.Markdown(R.render_document_header(None))
         self.doc_text = gr.Textbox(label="Texte du document (nettoyé, tel qu'indexé)", lines=18, max_lines=30,
                                    interactive=False, buttons=["copy"], elem_id="rag-doc-text")
-        self.seen = gr.State({})
-        self.timer = gr.Timer(POLL_S)
-        if not s.uploads_allowed:
-            gr.Markdown("L'ajout et la suppression de documents sont désactivés sur ce serveur "
-                        "(`RAG_ALLOW_UPLOAD`).", elem_id="rag-upload-off")
-            self.files = None
-            return self
+        return self
+
+    def _build_changes(self, choices) -> None:
+        s = self.settings
         with gr.Accordion("Ajouter des documents", open=True, elem_id="rag-upload"):
             gr.Markdown(f"Formats : PDF, Word (.docx), texte (.txt, .md) et HTML ; {s.max_upload_mb:g} Mo au plus par "
                         "fichier. Le type est vérifié sur le contenu. Pendant l'indexation, l'assistant continue de "
@@ -401,12 +417,11 @@ class CorpusTab:
                 self.remove_pick = gr.Dropdown(choices, value=None, label="Document à supprimer", elem_id="rag-remove-pick")
                 self.remove_btn = gr.Button("Supprimer…", variant="secondary", elem_id="rag-remove-btn")
             with gr.Group(visible=False, elem_id="rag-remove-confirm-box") as self.confirm_box:
-                self.confirm_text = gr.Markdown("")
+                self.confirm_text = gr.Markdown("", elem_id="rag-remove-question")
                 with gr.Row():
                     self.confirm_btn = gr.Button("Confirmer la suppression", variant="stop", elem_id="rag-remove-confirm")
                     self.cancel_btn = gr.Button("Annuler", elem_id="rag-remove-cancel")
             self.remove_msg = gr.Markdown("", elem_id="rag-remove-msg")
-        return self
 
     def wire(self, demo: gr.Blocks, docs: gr.CheckboxGroup) -> None:
         """Events of the tab, the page refresh and the API endpoints (call inside the Blocks, after build)."""

@@ -100,7 +100,7 @@ def test_upload_ask_remove_and_refusal_in_the_page(app_url, tmp_path):
         shot(page, "remove-confirm.png")
         page.click("#rag-remove-confirm")
         page.wait_for_function("document.querySelector('#rag-remove-msg').textContent.includes('supprimé')")
-        assert page.locator("#rag-corpus tr[data-doc='rapport-hydrovert']").count() == 0
+        page.wait_for_selector("#rag-corpus tr[data-doc='rapport-hydrovert']", state="detached")
 
         # the same question is now refused
         refused = ask(page, HYDROVERT_QUESTION, 2)

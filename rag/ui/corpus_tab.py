@@ -260,6 +260,12 @@ class CorpusTab:
         return (summary(self.app), table, gr.update(choices=choices), gr.update(choices=choices, value=None),
                 gr.update(choices=choices, value=ticked), seen)
 
+    def handler_views(self, docs_value, seen):
+        """`views` for an upload or removal handler, leaving the page's `seen` to the timer alone: the timer
+        and the handler both update the page, and a late timer reply could otherwise leave a stale table
+        that the timer believes current (with `seen` only its own, the next tick repairs it)."""
+        return (*self.views(docs_value, seen, force=True)[:-1], gr.skip())
+
     # --- browser handlers --------------------------------------------------------------------------
     def upload(self, files, title, publisher, date, kind, docs_value, seen, request: gr.Request,
                progress=gr.Progress()):
@@ -290,12 +296,12 @@ class CorpusTab:
                 log.exception("upload of %s failed", name)
                 lines.append(f"**{R.escape_markdown(name)}** : erreur interne (voir le journal du serveur).")
         waiting = "\n\n".join(lines + [f"**{R.escape_markdown(j.file)}** : en attente d'indexation…" for j in jobs])
-        yield waiting, *self.views(docs_value, seen, force=True), gr.skip()
+        yield waiting, *self.handler_views(docs_value, seen), gr.skip()
         for _ in self.follow(jobs, progress):
             yield gr.skip(), gr.skip(), render_table(status_rows(self.app, self.queue.jobs())), *(gr.skip(),) * 5
         lines += [outcome_line(j) for j in jobs]
         done = any(j.state in ("done", "skipped") for j in jobs)
-        yield "\n\n".join(lines), *self.views(docs_value, seen, force=True), (None if done else gr.skip())
+        yield "\n\n".join(lines), *self.handler_views(docs_value, seen), (None if done else gr.skip())
 
     def ask_remove(self, doc_id):
         """First click on Supprimer: say what will be removed, show the confirmation buttons."""
@@ -318,10 +324,10 @@ class CorpusTab:
             yield hide, f"Refusé : {R.escape_markdown(refused.french)}", *(gr.skip(),) * 6
             return
         job = self.queue.remove(str(doc_id), getattr(request, "username", None))
-        yield hide, "Suppression en cours…", *self.views(docs_value, seen, force=True)
+        yield hide, "Suppression en cours…", *self.handler_views(docs_value, seen)
         for _ in self.follow([job], progress):
             yield gr.skip(), gr.skip(), gr.skip(), render_table(status_rows(self.app, self.queue.jobs())), *(gr.skip(),) * 4
-        yield hide, outcome_line(job), *self.views(docs_value, seen, force=True)
+        yield hide, outcome_line(job), *self.handler_views(docs_value, seen)
 
     # --- API ----------------------------------------------------------------------------------------
     def api_add(self, file, title, publisher, date, kind, filename, request: gr.Request, progress=gr.Progress()):

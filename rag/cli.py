@@ -212,10 +212,50 @@ def _cmd_clean(args: argparse.Namespace) -> int:
     from rag.ingest.loaders import load_documents
 
     settings = _settings()
-    docs = load_documents(settings.corpus_dir, settings.max_document_mb)
+    docs = load_documents(settings.corpus_dir, settings.max_document_mb, pdf_engine=settings.pdf_engine)
     if args.doc and args.doc not in {d.doc_id for d in docs}:
         raise InputError(f"Unknown document id {args.doc!r}. Known ids: {', '.join(d.doc_id for d in docs)}.")
     print(render_clean_report(docs, doc_id=args.doc))
+    return 0
+
+
+# --- rag add / rag remove ---------------------------------------------------------------------------
+
+def _add_add(p: argparse.ArgumentParser) -> None:
+    p.add_argument("file", type=Path, help="a .pdf, .docx, .txt, .md or .html file (its type is checked on its content)")
+    p.add_argument("--title", help="the document's title (default: from the file)")
+    p.add_argument("--publisher", help="who published it")
+    p.add_argument("--date", help="its date: YYYY, YYYY-MM or YYYY-MM-DD")
+    p.add_argument("--kind", help="what it is (article, report, press release...)")
+    p.add_argument("--name", help="file name in the corpus, which gives the document id (default: the file's name)")
+    p.add_argument("--quiet", action="store_true", help="print nothing but the result and errors")
+
+
+def _cmd_add(args: argparse.Namespace) -> int:
+    from rag.corpus.manage import add_document
+
+    record = add_document(_settings(), args.file, name=args.name, title=args.title, publisher=args.publisher,
+                          date=args.date, kind=args.kind, quiet=args.quiet)
+    if record.get("skipped"):
+        print(f"Added {record['file']} to the corpus, but the index skipped it: {record['skipped']}. "
+              f"Remove it with `rag remove {record['doc_id']}`.", file=sys.stderr)
+        return EXIT_ERROR
+    print(f"Added {record['doc_id']} ({record['file']}): {record['n_chunks']} chunks, {record['embedded_chunks']} "
+          f"embedded, in {record['seconds']:.1f} s. The index holds {record['n_documents']} documents.")
+    return 0
+
+
+def _add_remove(p: argparse.ArgumentParser) -> None:
+    p.add_argument("doc_id", metavar="DOC_ID", help="the document id (its file name without extension; see the Corpus tab)")
+    p.add_argument("--quiet", action="store_true", help="print nothing but the result and errors")
+
+
+def _cmd_remove(args: argparse.Namespace) -> int:
+    from rag.corpus.manage import remove_document
+
+    record = remove_document(_settings(), args.doc_id, quiet=args.quiet)
+    print(f"Removed {record['doc_id']} ({record['file']} deleted from the corpus). "
+          f"The index holds {record['n_documents']} documents.")
     return 0
 
 
@@ -291,6 +331,8 @@ COMMANDS: dict[str, tuple[str, Callable, Callable]] = {
     "ask": ("answer a question with cited passages", _add_ask, _cmd_ask),
     "eval": ("run a question set and write results, metrics, a report and charts", _add_eval, _cmd_eval),
     "clean": ("report what text cleaning repairs in each document", _add_clean, _cmd_clean),
+    "add": ("add a document to the corpus and index it", _add_add, _cmd_add),
+    "remove": ("remove a document from the corpus and the index", _add_remove, _cmd_remove),
     "serve": ("launch the chat web app (builds the index first if needed)", _add_serve, _cmd_serve),
     "llm-check": ("send one question to the configured LLM: latency, tokens/s, citations kept", _add_llm_check,
                   _cmd_llm_check),

@@ -111,6 +111,7 @@ class Settings(BaseSettings):
     clean: bool = Field(True, description="Repair PDF-extraction damage before chunking (see `rag clean --report`).")
     threads: int = Field(2, ge=1, le=256, description="CPU threads for torch and FAISS.")
     max_document_mb: float = Field(50, gt=0, description="Largest document file read, in MB (1,000,000 bytes): a larger file is skipped with a warning naming it.")
+    pdf_engine: Literal["pypdfium2", "pypdf", "pdfplumber"] = Field("pypdfium2", description="Library that extracts the text of PDFs: pypdfium2 (PDFium, the most faithful and fastest on the round-trip benchmark), pypdf, or pdfplumber (reads by position; needs `pip install pdfplumber`).")
 
     # --- retrieval --------------------------------------------------------------------------
     retrieval_mode: Literal["dense", "bm25", "hybrid"] = Field("hybrid", description="Retriever: dense (embeddings, best sentence of each chunk), bm25 (French keywords) or hybrid (both, fused).")
@@ -147,6 +148,8 @@ class Settings(BaseSettings):
     feedback_dir: Path = Field(Path("feedback"), description="Folder where thumbs up/down feedback is appended as JSONL.")
     concurrency_limit: int = Field(4, ge=1, le=64, description="Questions answered at once by the web app.")
     max_queue: int = Field(64, ge=1, le=10_000, description="Questions waiting in the web app's queue before new ones are refused.")
+    allow_upload: bool | None = Field(None, description="Let the web app's users add and remove documents (Corpus tab, /add_document and /remove_document). Unset: allowed when the app binds to 127.0.0.1 (or localhost), refused otherwise.")
+    max_upload_mb: float = Field(20, gt=0, le=2000, description="Largest file accepted by the web app and `rag add`, in MB (1,000,000 bytes).")
 
     @field_validator("corpus_dir", "index_dir", "feedback_dir", "llm_model_path")
     @classmethod
@@ -162,6 +165,13 @@ class Settings(BaseSettings):
         if self.llm_model_path is not None and "answerer" not in self.model_fields_set:
             self.answerer = "llm"  # whoever names a model file wants it to write the answers
         return self
+
+    @property
+    def uploads_allowed(self) -> bool:
+        """RAG_ALLOW_UPLOAD, or when unset: only an app that binds to this machine alone takes documents."""
+        if self.allow_upload is not None:
+            return self.allow_upload
+        return self.host in ("127.0.0.1", "localhost", "::1")
 
     @property
     def llm_configured(self) -> bool:

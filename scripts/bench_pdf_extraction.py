@@ -1,4 +1,4 @@
-"""Round-trip benchmark of the PDF text extractors in rag.pdf_extract (which one is DEFAULT_ENGINE).
+"""Round-trip benchmark of the PDF text extractors in rag.ingest.pdf (which one is DEFAULT_ENGINE).
 
     .venv/bin/python scripts/bench_pdf_extraction.py [--engines pypdf,pypdfium2,pdfplumber]
         [--layouts one_column,...] [--font helvetica|dejavu] [--repeat 3] [--keep DIR] [--out FILE]
@@ -66,7 +66,7 @@ from reportlab.platypus import (BaseDocTemplate, Flowable, Frame, PageTemplate, 
 
 from rag.ingest.clean import clean_text  # noqa: E402
 from rag.text.lexicon import known_word_share, tokenize_words  # noqa: E402
-from rag.pdf_extract import ENGINES, extract_pdf_pages  # noqa: E402
+from rag.ingest.pdf import ENGINES, extract_pdf_pages, join_pages, strip_running_lines  # noqa: E402
 
 SOURCES = ("aletheia-2024-territoires-industrie.txt", "region-hdf-2025-assises-defense.txt",
            "elus-locaux-2025-transition-industrielle.txt")
@@ -344,22 +344,25 @@ def run(engines, layouts, font, repeat, workdir: Path) -> dict:
                 best = min(best, time.perf_counter() - t0)
             raw = "\n\n".join(pages)
             cleaned = clean_text(raw).text
+            # what the loader indexes: running lines removed from the page boundaries, pages joined, cleaned
+            loaded = clean_text(join_pages(strip_running_lines(pages))).text
             results.append({"engine": engine, "layout": layout, "pages": len(pages),
                              "ms_per_page": 1000 * best / max(len(pages), 1),
                              "raw": score(known, raw, layout, len(pages)),
-                             "clean": score(known, cleaned, layout, len(pages))})
+                             "clean": score(known, cleaned, layout, len(pages)),
+                             "loaded": score(known, loaded, layout, len(pages))})
             if layout == "one_column":
                 glyphs[engine] = {g: [known.count(g), raw.count(g)] for g in _GLYPHS if known.count(g)}
         ref = clean_text(known).text
         results.append({"engine": "(known text, cleaned)", "layout": layout, "pages": None, "ms_per_page": None,
-                        "raw": None, "clean": score(known, ref, layout, 1)})
+                        "raw": None, "clean": score(known, ref, layout, 1), "loaded": None})
     return {"results": results, "glyphs": glyphs, "layouts_facts": facts}
 
 
 def means(results: list[dict], engine: str) -> dict:
     rows = [r for r in results if r["engine"] == engine]
     out = {"ms_per_page": statistics.mean(r["ms_per_page"] for r in rows)}
-    for stage in ("raw", "clean"):
+    for stage in ("raw", "clean", "loaded"):
         for k in ("sim", "known", "lost", "hf"):
             values = [r[stage][k] for r in rows if r[stage][k] is not None]
             out.setdefault(stage, {})[k] = statistics.mean(values) if values else None
@@ -394,6 +397,20 @@ def markdown(results: list[dict], summary: dict, engines) -> str:
     return "\n".join(lines)
 
 
+def loaded_markdown(results: list[dict], summary: dict, engines) -> str:
+    """Before / after rag.ingest.pdf's running-line removal and page joining (both cleaned)."""
+    lines = ["| engine | layout | sim before | sim after | lost before | lost after | hf before | hf after |",
+             "|---|---|---|---|---|---|---|---|"]
+    for e in engines:
+        rows = [(r["layout"], r["clean"], r["loaded"]) for r in results if r["engine"] == e]
+        rows.append(("**mean**", summary[e]["clean"], summary[e]["loaded"]))
+        for layout, before, after in rows:
+            lines.append(f"| {e} | {layout} | {_f(before['sim'], digits=2)} | {_f(after['sim'], digits=2)} | "
+                         f"{_f(before['lost'])} | {_f(after['lost'])} | {_f(before['hf'], pct=False)} | "
+                         f"{_f(after['hf'], pct=False)} |")
+    return "\n".join(lines)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--engines", default=",".join(ENGINES))
@@ -418,6 +435,9 @@ def main(argv=None) -> int:
     summary = {e: means(data["results"], e) for e in engines}
     ranking = sorted(engines, key=lambda e: (-summary[e]["clean"]["sim"], summary[e]["clean"]["lost"]))
     print(markdown(data["results"], summary, engines))
+    print("\nRunning headers/footers/page numbers removed and pages joined (rag.ingest.pdf.pdf_to_text), "
+          "both cleaned (sim and lost in %, hf = running lines left):")
+    print(loaded_markdown(data["results"], summary, engines))
     print("\nGlyph check (one_column; count in known text, count extracted):")
     for e, g in data["glyphs"].items():
         print(f"  {e}: " + " ".join(f"{k}{v[0]}/{v[1]}" for k, v in g.items()))

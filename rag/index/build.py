@@ -39,18 +39,44 @@ KEEP_BUILDS = 2  # the current build and the one before: a reader that resolved 
 _META_FIELDS = ("publisher", "author", "date", "kind", "source_url")
 
 
-class Progress:
-    """Build progress on stderr: one line per stage, and a bar for long stages when stderr is a terminal."""
+Listener = Callable[[dict[str, Any]], None]
 
-    def __init__(self, quiet: bool):
+
+class Progress:
+    """Build progress on stderr: one line per stage, and a bar for long stages when stderr is a terminal.
+
+    A `listener` (the web app's progress bar) also gets every step, quiet or not, as a dict:
+    {"stage": bar description or None, "done": n, "total": n} for bars, {"message": text} for lines."""
+
+    def __init__(self, quiet: bool, listener: Listener | None = None):
         self.quiet = quiet
+        self.listener = listener
 
     def say(self, message: str) -> None:
+        if self.listener:
+            self.listener({"stage": None, "message": message})
         if not self.quiet:
             print(message, file=sys.stderr, flush=True)
 
     @contextlib.contextmanager
     def bar(self, total: int, desc: str, unit: str = "texts") -> Iterator:
+        if self.listener and total:
+            with self._bar(total, desc, unit) as advance:
+                done = [0]
+                self.listener({"stage": desc, "done": 0, "total": total})
+
+                def step(n: int) -> None:
+                    done[0] += n
+                    self.listener({"stage": desc, "done": done[0], "total": total})
+                    advance(n)
+
+                yield step
+            return
+        with self._bar(total, desc, unit) as advance:
+            yield advance
+
+    @contextlib.contextmanager
+    def _bar(self, total: int, desc: str, unit: str) -> Iterator:
         if self.quiet or total == 0:
             yield lambda n: None
             return
@@ -158,9 +184,10 @@ def _write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
             f.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
-def build_index(settings: Settings, *, quiet: bool = False) -> dict[str, Any]:
-    """Build the index from the corpus and swap it in (under the build lock); returns build statistics."""
-    progress = Progress(quiet)
+def build_index(settings: Settings, *, quiet: bool = False, listener: Listener | None = None) -> dict[str, Any]:
+    """Build the index from the corpus and swap it in (under the build lock); returns build statistics.
+    `listener` gets the progress (see Progress)."""
+    progress = Progress(quiet, listener)
     _check_index_dir(settings.index_dir)
     with build_lock(settings.index_dir, progress):
         return _build(settings, progress)
@@ -176,7 +203,7 @@ def _build(settings: Settings, progress: Progress) -> dict[str, Any]:
 
     t0 = time.perf_counter()
     index_dir = settings.index_dir
-    loaded = load_corpus(settings.corpus_dir, settings.max_document_mb)
+    loaded = load_corpus(settings.corpus_dir, settings.max_document_mb, pdf_engine=settings.pdf_engine)
     for w in loaded.warnings:
         progress.say(f"warning: {w}")
     progress.say(f"Reading {len(loaded.documents)} documents from {settings.corpus_dir}")
@@ -274,9 +301,11 @@ def _swap_in(build: Path, index_dir: Path) -> None:
             shutil.rmtree(leftover, ignore_errors=True)
 
 
-def ensure_index(settings: Settings, *, rebuild: bool = False, quiet: bool = False) -> dict[str, Any] | None:
-    """Build the index when missing, stale or asked to; returns build stats, or None when it was fresh."""
-    progress = Progress(quiet)
+def ensure_index(settings: Settings, *, rebuild: bool = False, quiet: bool = False,
+                 listener: Listener | None = None) -> dict[str, Any] | None:
+    """Build the index when missing, stale or asked to; returns build stats, or None when it was fresh.
+    `listener` gets the progress (see Progress)."""
+    progress = Progress(quiet, listener)
     _check_index_dir(settings.index_dir)
     if not rebuild and _fresh(settings, progress, announce=False):
         return None

@@ -1,4 +1,4 @@
-"""Reading the corpus folder: .txt, .md, .pdf and .html files plus their metadata.
+"""Reading the corpus folder: .txt, .md, .pdf, .html and .docx files plus their metadata.
 
 `corpus/metadata.json` maps a file name to its metadata (title, publisher, author, date, kind,
 source_url, boilerplate_start). A file without an entry still loads: its title is its first line.
@@ -22,7 +22,7 @@ from rag.ingest.text_check import not_text_reason
 
 log = logging.getLogger(__name__)
 
-SUPPORTED_SUFFIXES = (".txt", ".md", ".pdf", ".html", ".htm")
+SUPPORTED_SUFFIXES = (".txt", ".md", ".pdf", ".html", ".htm", ".docx")
 METADATA_FILE = "metadata.json"
 METADATA_FIELDS = ("title", "publisher", "author", "date", "kind", "source_url", "boilerplate_start")
 MB = 1_000_000
@@ -124,12 +124,12 @@ def html_to_text(html: str) -> tuple[str, str | None]:
     return text.strip(), parser.title
 
 
-def pdf_to_text(path: Path) -> str:
-    """Text of a PDF, pages separated by blank lines (pypdf)."""
-    from pypdf import PdfReader
+def pdf_to_text(path: Path, engine: str | None = None) -> str:
+    """Text of a PDF (rag.ingest.pdf: the engine chosen by measurement unless `engine` names another,
+    running headers, footers and page numbers removed)."""
+    from rag.ingest.pdf import DEFAULT_ENGINE, pdf_to_text as extract
 
-    reader = PdfReader(str(path))
-    return "\n\n".join((page.extract_text() or "") for page in reader.pages)
+    return extract(path, engine or DEFAULT_ENGINE)
 
 
 def read_metadata(corpus_dir: Path) -> dict[str, dict[str, Any]]:
@@ -174,9 +174,10 @@ def _first_line(text: str) -> str:
 
 
 def read_document(path: Path, metadata: dict[str, Any], warnings: list[str],
-                  max_document_mb: float | None = None, skipped: list[Skipped] | None = None) -> SourceDocument | None:
-    """Read one file; None (with a warning, and a `Skipped` record in `skipped`) when it cannot be read, is
-    over `max_document_mb`, is not text or holds no text."""
+                  max_document_mb: float | None = None, skipped: list[Skipped] | None = None, *,
+                  pdf_engine: str | None = None) -> SourceDocument | None:
+    """Read one file (PDFs with `pdf_engine`); None (with a warning, and a `Skipped` record in `skipped`)
+    when it cannot be read, is over `max_document_mb`, is not text or holds no text."""
     def skip(reason: str, detail: str) -> None:
         warnings.append(f"{path.name}: skipped, {detail}")
         if skipped is not None:
@@ -191,7 +192,11 @@ def read_document(path: Path, metadata: dict[str, Any], warnings: list[str],
                               f"(set RAG_MAX_DOCUMENT_MB higher to index it)")
             return None
         if suffix == ".pdf":
-            text = pdf_to_text(path)
+            text = pdf_to_text(path, pdf_engine)
+        elif suffix == ".docx":
+            from rag.ingest.docx import docx_to_text
+
+            text = docx_to_text(path)
         else:
             data = path.read_bytes()
             decoding: list[str] = []
@@ -224,9 +229,10 @@ def corpus_files(corpus_dir: Path) -> list[Path]:
     return sorted(p for p in corpus_dir.iterdir() if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES)
 
 
-def load_corpus(corpus_dir: Path, max_document_mb: float | None = None) -> CorpusLoad:
+def load_corpus(corpus_dir: Path, max_document_mb: float | None = None, *, pdf_engine: str | None = None) -> CorpusLoad:
     """Every readable document of the corpus folder, with warnings for the ones skipped (files over
-    `max_document_mb` megabytes among them)."""
+    `max_document_mb` megabytes among them); PDFs are read with `pdf_engine` (default:
+    rag.ingest.pdf.DEFAULT_ENGINE)."""
     metadata = read_metadata(corpus_dir)
     warnings: list[str] = []
     skipped: list[Skipped] = []
@@ -238,7 +244,7 @@ def load_corpus(corpus_dir: Path, max_document_mb: float | None = None) -> Corpu
             warnings.append(f"{path.name}: skipped, {detail}")
             skipped.append(Skipped(path.name, "duplicate_id", detail))
             continue
-        doc = read_document(path, metadata.get(path.name, {}), warnings, max_document_mb, skipped)
+        doc = read_document(path, metadata.get(path.name, {}), warnings, max_document_mb, skipped, pdf_engine=pdf_engine)
         if doc is not None:
             seen[path.stem] = path
             docs.append(doc)
@@ -247,9 +253,10 @@ def load_corpus(corpus_dir: Path, max_document_mb: float | None = None) -> Corpu
     return CorpusLoad(docs, warnings, skipped)
 
 
-def load_documents(corpus_dir: Path, max_document_mb: float | None = None) -> list[SourceDocument]:
+def load_documents(corpus_dir: Path, max_document_mb: float | None = None, *,
+                   pdf_engine: str | None = None) -> list[SourceDocument]:
     """The readable documents of the corpus folder (warnings are logged)."""
-    loaded = load_corpus(corpus_dir, max_document_mb)
+    loaded = load_corpus(corpus_dir, max_document_mb, pdf_engine=pdf_engine)
     for w in loaded.warnings:
         log.warning(w)
     return loaded.documents

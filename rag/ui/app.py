@@ -10,6 +10,9 @@ Named API endpoints (for `gradio_client`; one Client = one session = one convers
         an empty `history` means "this session's conversation so far".
   /feedback(liked, turn, comment) -> the record appended to RAG_FEEDBACK_DIR/feedback.jsonl
   /new_conversation() -> forgets this session's conversation.
+  /add_document(file, title, publisher, date, kind, filename) -> {"doc_id", "n_chunks", ...} or {"error"}
+  /remove_document(doc_id) -> {"doc_id", "removed", ...} or {"error"}
+  /documents() -> every corpus file with its status (rag.ui.corpus_tab).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import gradio as gr
 
 from rag.answer.streaming import DRAFTING_LABEL
 from rag.ui import render as R
+from rag.ui import corpus_tab
 from rag.errors import InputError, RagError
 from rag.ui.feedback import feedback_path, record_feedback
 from rag.schema import Answer
@@ -90,7 +94,8 @@ def launch_kwargs(settings: Settings, host: str | None = None, port: int | None 
         # inline, would run on the app's origin; metadata.json would be downloadable). Documents are shown
         # through the app's views only (the Corpus tab's text box), and these folders are blocked outright.
         blocked_paths=[str(settings.corpus_dir), str(settings.index_dir), str(settings.feedback_dir)],
-        max_file_size="1mb",  # the app takes no uploads; cap anything that tries
+        # Gradio refuses larger uploads before they reach the disk; without uploads, cap anything that tries
+        max_file_size=int(settings.max_upload_mb * 1_000_000) if settings.uploads_allowed else "1mb",
         enable_monitoring=False,
         ssr_mode=False,  # server-side rendering would need Node.js; the static frontend is enough
         pwa=False,
@@ -98,7 +103,7 @@ def launch_kwargs(settings: Settings, host: str | None = None, port: int | None 
         footer_links=["api"],
         show_error=False,  # exceptions become French chat messages, never raw tracebacks
         theme=gr.themes.Soft(),  # built-in theme with local fonts: nothing is fetched from the internet
-        css=CSS,
+        css=CSS + corpus_tab.CSS,
     )
 
 
@@ -122,14 +127,30 @@ class ChatApp:
     """
 
     def __init__(self, assistant, settings: Settings):
-        self.assistant = assistant
+        from rag.corpus.jobs import IndexingQueue
+        from rag.corpus.live import LiveAssistant
+
         self.settings = settings
-        index = assistant.retriever.index
-        self.doc_list = index.documents()
-        self.documents = {d["doc_id"]: d for d in self.doc_list}
-        self.index = index
-        skipped = index.manifest.get("skipped_files")
-        self.skipped_files = [s for s in skipped if isinstance(s, dict)] if isinstance(skipped, list) else []
+        # Documents are added and removed while the app serves: the assistant and what is shown about its
+        # index come from the live snapshot, read once per question (in-flight answers finish on theirs).
+        self.live = LiveAssistant(assistant)
+        self.jobs = IndexingQueue(self.live)
+
+    @property
+    def assistant(self):
+        return self.live.current.assistant
+
+    @property
+    def index(self):
+        return self.live.current.index
+
+    @property
+    def doc_list(self) -> list[dict[str, Any]]:
+        return self.live.current.documents
+
+    @property
+    def documents(self) -> dict[str, dict[str, Any]]:
+        return self.live.current.by_id
 
     # --- answering ------------------------------------------------------------------------------
     def options(self, doc_ids, mode, k, answerer) -> dict[str, Any]:
@@ -195,6 +216,7 @@ class ChatApp:
         question = (question or "").strip()
         history = [(t["question"], t["answer"].answer) for t in turns if t.get("answer") is not None]
         options, question_error = {}, None
+        doc_ids = [d for d in doc_ids or [] if d in self.documents]  # a box of a document removed meanwhile
         if not doc_ids:  # in the browser every box unticked means "search nothing", not "search all"
             question_error = NO_DOCUMENT
         else:
@@ -341,10 +363,11 @@ class ChatApp:
 
     def read_document(self, doc_id):
         """Corpus tab: header and whole cleaned text of one document."""
-        doc = self.documents.get(doc_id)
+        snap = self.live.current  # one index for both: a swap in between must not split them
+        doc = snap.by_id.get(doc_id)
         if doc is None:
             return R.render_document_header(None), ""
-        return R.render_document_header(doc), self.index.document_text(doc_id)
+        return R.render_document_header(doc), snap.index.document_text(doc_id)
 
 
 def build_app(assistant=None, settings: Settings | None = None) -> gr.Blocks:
@@ -362,7 +385,7 @@ def build_app(assistant=None, settings: Settings | None = None) -> gr.Blocks:
 
     with gr.Blocks(title=TITLE, analytics_enabled=False, fill_width=True) as demo:
         turns = gr.State([])
-        gr.Markdown(f"## {TITLE}\nPosez une question en français sur les {len(all_ids)} documents du corpus : "
+        gr.Markdown(f"## {TITLE}\nPosez une question en français sur les documents du corpus : "
                     "la réponse cite ses sources [n], et chaque passage cité apparaît à droite avec la phrase "
                     "qui l'appuie surlignée. Les questions de suivi tiennent compte de la conversation.")
         with gr.Tabs():
@@ -404,12 +427,7 @@ def build_app(assistant=None, settings: Settings | None = None) -> gr.Blocks:
                                                 interactive=True, elem_id="rag-turn")
                         sources = gr.HTML(R.render_sources_html(None, app.documents), elem_id="rag-sources")
             with gr.Tab("Corpus", id="corpus"):
-                gr.Markdown(f"{len(all_ids)} documents, {sum(d.get('n_chunks', 0) for d in app.doc_list)} passages indexés.")
-                gr.HTML(R.render_corpus_html(app.doc_list, app.skipped_files), elem_id="rag-corpus")
-                doc_pick = gr.Dropdown(choices, value=None, label="Lire un document en entier", elem_id="rag-doc-pick")
-                doc_header = gr.Markdown(R.render_document_header(None))
-                doc_text = gr.Textbox(label="Texte du document (nettoyé, tel qu'indexé)", lines=18, max_lines=30,
-                                      interactive=False, buttons=["copy"], elem_id="rag-doc-text")
+                corpus = corpus_tab.CorpusTab(app, settings).build()
 
         # Hidden components: the programmatic API (gradio_client) with plain, named parameters.
         with gr.Column(visible=False):
@@ -443,7 +461,7 @@ def build_app(assistant=None, settings: Settings | None = None) -> gr.Blocks:
         turn_pick.input(app.show_turn, [turns, turn_pick], [sources], api_visibility="undocumented", queue=False)
         chatbot.select(app.select_message, [chatbot, turns], [sources, turn_pick], api_visibility="undocumented", queue=False)
         chatbot.like(app.like, [chatbot, turns], [vote_note], api_visibility="undocumented", queue=False)
-        doc_pick.change(app.read_document, [doc_pick], [doc_header, doc_text], api_visibility="undocumented", queue=False)
+        corpus.wire(demo, docs)
         api_chat_btn.click(app.api_chat, [api_question, api_history, api_docs, api_mode, api_k, api_answerer, turns],
                            [api_answer, api_result, turns], api_name="chat",
                            concurrency_limit=settings.concurrency_limit, concurrency_id=CONCURRENCY_ID)
@@ -460,6 +478,8 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None) 
     from rag.index.store import ensure_index
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if host:  # the address decides whether uploads are allowed by default (RAG_ALLOW_UPLOAD unset)
+        settings = settings.model_copy(update={"host": host})
     t0 = time.perf_counter()
     ensure_index(settings)  # prints its progress to stderr; a no-op when the index is fresh
     from rag.assistant import Assistant

@@ -416,7 +416,9 @@ def test_corpus_view_lists_documents_and_reads_a_whole_one(live_app, index):
     app = live_app.rag_app
     counts = {d["doc_id"]: d["n_chunks"] for d in app.doc_list}
     assert len(counts) == 5 and sum(counts.values()) == len(index.chunks)
-    table = R.render_corpus_html(app.doc_list)
+    from rag.ui.corpus_tab import render_table, status_rows
+
+    table = render_table(status_rows(app, []))
     for d in app.doc_list:
         assert R.esc(d["title"]) in table and R.esc(d["publisher"]) in table
         assert f"<td class='rag-num'>{d['n_chunks']}</td>" in table
@@ -473,8 +475,8 @@ def test_corpus_tab_lists_skipped_files_with_their_reason_and_links_only_web_add
         with urllib.request.urlopen(f"{demo.local_url.rstrip('/')}/config", timeout=10) as r:
             config = json.loads(r.read())
     corpus_html = next(c["props"]["value"] for c in config["components"] if c.get("props", {}).get("elem_id") == "rag-corpus")
-    assert "Fichiers non indexés (1)" in corpus_html
-    assert "<code>programme &lt;script&gt;.txt</code>" in corpus_html and "<script>" not in corpus_html
-    assert R.esc(R.SKIP_REASONS["not_text"]) in corpus_html
+    skipped_row = next(row for row in corpus_html.split("<tr")[1:] if "data-status='skipped'" in row)
+    assert "programme &lt;script&gt;" in skipped_row and "<script>" not in corpus_html
+    assert R.esc(R.SKIP_REASONS["not_text"]) in skipped_row
     assert "href='javascript:" not in corpus_html and "<code>javascript:alert(document.domain)</code>" in corpus_html
     assert "href='https://www.hautsdefrance.fr/territoires-industrie/'" in corpus_html

@@ -60,8 +60,13 @@ def typed_support(q: QuestionAnalysis, qt: QuestionTerms, units: list[Unit], w: 
     names): naming Asterodyn and a sum of money is no answer to Asterodyn's turnover. For an English question the words cannot be compared with a
     French text, so its meaning counts in proportion."""
     share = qt.known_share
+    # in a French question the asked property must show in words too (one of its words at least): meaning
+    # alone takes a sum of money near "Asterodyn" for its turnover. An English question's words cannot be
+    # compared with the French text: there the meaning decides.
+    words_needed = q.language == "fr" and share >= 0.5
     return max(((w.coverage * share * u.extras.get("property", 0.0) + w.cosine * u.extras.get("property_cosine", u.cosine))
-                / (w.coverage * share + w.cosine) for u in units if fits_kind(u, q)), default=0.0)
+                / (w.coverage * share + w.cosine) for u in units
+                if fits_kind(u, q) and (not words_needed or u.extras.get("property", 0.0) > 0)), default=0.0)
 
 
 def refusal_reason(q: QuestionAnalysis, qt: QuestionTerms, ranked: list[Unit], vocab: Vocabulary,

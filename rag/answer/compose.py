@@ -43,7 +43,10 @@ def choose(q: QuestionAnalysis, qt: QuestionTerms, ranked: list[Unit], w: Answer
     best = (next((u for u in ranked if fits_kind(u, q)), None) or next((u for u in ranked if u.holds), ranked[0])
             if q.kind else ranked[0])
     if q.is_list:
-        return _list_items(q, qt, best, ranked, w)
+        # a list is best answered by a list: a unit of one (a bullet item, or the sentence introducing the
+        # bullets) scoring close to the best takes its place
+        grouped = next((u for u in ranked if u.group is not None and u.score >= best.score * w.keep_ratio), None)
+        return _list_items(q, qt, grouped or best, ranked, w)
     chosen = [best]
     covered = set(best.terms)
     for kind in q.also:  # "… et quand ?": the best unit holding the second thing asked, unless already there

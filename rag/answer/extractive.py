@@ -171,7 +171,7 @@ def _analyse(query: Query) -> QuestionAnalysis:
     carried = analyse_question(" ".join(query.carried))
     if own.kind is None and not own.is_list:
         own = replace(own, kind=carried.kind, is_list=carried.is_list, counted=own.counted or carried.counted,
-                      noun=own.noun or carried.noun)
+                      noun=own.noun or carried.noun, counted_carried=own.counted is None and carried.counted is not None)
     if not own.focus:  # "Que signifie ce sigle ?": what the question points back to is its focus
         own = replace(own, focus=tuple(w for w in query.carried if w[:1].isupper()), focus_carried=True)
     return own

@@ -71,6 +71,7 @@ class QuestionAnalysis:
     also: tuple[str, ...] = field(default_factory=tuple)  # kinds of further things asked ("... et quand ?")
     language: str = "fr"  # "en" when its function words are English
     focus_carried: bool = False  # the focus comes from the conversation, not from the question's own words
+    counted_carried: bool = False  # so does the counted noun ("Et lors de la phase I ?" after "combien de territoires")
 
     @property
     def specific(self) -> bool:

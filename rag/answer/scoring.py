@@ -123,9 +123,9 @@ def meets_constraints(u: Unit, q: QuestionAnalysis) -> bool:
 def fits_kind(u: Unit, q: QuestionAnalysis) -> bool:
     """The unit holds the kind of answer asked for, meets the question's constraints, sits in a passage about
     the question's own focus and, for "combien de X", has the figure followed by X — unless the passage never
-    uses that word (the text says "une vingtaine d'entrepreneurs" for "combien de patrons") or the question
-    is English."""
-    counted_needed = q.counted and q.language == "fr" and q.counted in u.passage_terms
+    uses that word (the text says "une vingtaine d'entrepreneurs" for "combien de patrons"), the question is
+    English, or X came from the conversation ("Et lors de la phase I ?": the count may be of something else)."""
+    counted_needed = q.counted and not q.counted_carried and q.language == "fr" and q.counted in u.passage_terms
     return (u.holds and meets_constraints(u, q)
             and (not q.focus or q.focus_carried or u.extras.get("focus_in_passage", False))
             and (not counted_needed or u.extras.get("counted", False)))

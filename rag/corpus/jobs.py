@@ -217,6 +217,14 @@ class IndexingQueue:
         job._end("skipped", {**common, "n_chunks": 0, "skipped": reason})
 
 
+def skip_code(manifest: dict[str, Any], file: str) -> str | None:
+    """The reason code ("not_text", "too_large"...) the build recorded for skipping `file`, or None."""
+    for s in manifest.get("skipped_files") or []:
+        if isinstance(s, dict) and s.get("file") == file and s.get("reason"):
+            return str(s["reason"])
+    return None
+
+
 def skip_reason(manifest: dict[str, Any], file: str) -> str | None:
     """Why the build skipped `file`, from the manifest's warnings ("name: skipped, why"), or None."""
     structured = manifest.get("skipped_files")

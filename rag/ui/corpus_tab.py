@@ -20,7 +20,7 @@ from typing import Any, Iterable
 import gradio as gr
 
 from rag.corpus.checks import check_file, clean_metadata
-from rag.corpus.jobs import IndexingQueue, Job, skip_reason
+from rag.corpus.jobs import IndexingQueue, Job, skip_code, skip_reason
 from rag.corpus.messages import CorpusChangeRefused
 from rag.errors import CorpusError
 from rag.ingest.loaders import corpus_files
@@ -35,13 +35,10 @@ STAGES = {  # rag.index.build progress stages, in French
     "embedding chunks": "Vectorisation des nouveaux passages",
     "embedding sentences": "Vectorisation des nouvelles phrases",
 }
-SKIP_REASONS = (  # what the loader's English skip warnings mean, in French (first match wins)
-    ("no text", "aucun texte trouvé (un PDF scanné doit d'abord passer par l'OCR)"),
-    ("same document id", "même identifiant qu'un autre fichier (renommez l'un des deux)"),
-    ("limit", "fichier trop volumineux"),
-    ("not text", "ce n'est pas du texte (fichier binaire ?)"),
-    ("cannot be read", "fichier illisible"),
-)
+# English words of the loader's skip details and the reason codes they stand for (rag.ingest.loaders.Skipped),
+# for warnings that came without a code (an index built before codes were recorded, a job's message)
+_DETAIL_CODES = (("no text", "no_text"), ("same document id", "duplicate_id"), ("limit", "too_large"),
+                 ("not text", "not_text"), ("cannot be read", "unreadable"))
 CSS = """
 #rag-corpus progress { width: 8em; vertical-align: middle; }
 .rag-status { white-space: nowrap; }
@@ -77,7 +74,9 @@ def progress_of(job: Job, waiting_before: int = 0) -> tuple[float | None, str]:
 
 
 def _skip_text(reason: str) -> str:
-    return next((fr for key, fr in SKIP_REASONS if key in reason), "non indexé")
+    """The French reason for a skip, from its code ("not_text") or from the loader's English detail."""
+    code = reason if reason in R.SKIP_REASONS else next((c for key, c in _DETAIL_CODES if key in reason), None)
+    return R.SKIP_REASONS.get(code, "non indexé")
 
 
 def status_rows(app, jobs: Iterable[Job]) -> list[dict[str, Any]]:
@@ -103,6 +102,7 @@ def status_rows(app, jobs: Iterable[Job]) -> list[dict[str, Any]]:
         else:
             reason = skip_reason(snap.index.manifest, p.name)
             row["status"], row["reason"] = ("skipped", reason) if reason else ("not_indexed", None)
+            row["reason_code"] = skip_code(snap.index.manifest, p.name)
         rows.append(row)
     for job in active.values():  # added, not in the folder yet (queued)
         rows.append({"file": job.file, "doc_id": job.doc_id, **job.metadata, "status": job.state, "job": job})
@@ -115,7 +115,7 @@ def render_status(row: dict[str, Any]) -> str:
     if status == "indexed":
         return _badge("ok", "indexé")
     if status == "skipped":
-        return (f"{_badge('warn', 'ignoré')} {R.esc(_skip_text(row.get('reason') or ''))}"
+        return (f"{_badge('warn', 'ignoré')} {R.esc(_skip_text(row.get('reason_code') or row.get('reason') or ''))}"
                 f"<br><small>{R.esc(row.get('reason'))}</small>")
     if status == "not_indexed":
         return f"{_badge('warn', 'pas encore indexé')}<br><small>ajouté hors de l'application : lancez « rag index »</small>"
@@ -140,10 +140,10 @@ def render_table(rows: list[dict[str, Any]]) -> str:
             f"<tr data-doc='{R.esc(r['doc_id'])}' data-status='{R.esc(r['status'])}'>"
             f"<td>{R.esc(title)}<br><code>{R.esc(r['doc_id'])}</code></td>"
             f"<td>{R.esc(r.get('publisher') or '—')}</td><td>{R.esc(r.get('date') or '—')}</td>"
-            f"<td>{R.esc(r.get('kind') or '—')}</td>"
+            f"<td>{R.esc(r.get('kind') or '—')}</td><td>{R.source_cell(r.get('source_url'))}</td>"
             f"<td class='rag-num'>{int(r.get('n_chunks') or 0) if r['status'] == 'indexed' else '—'}</td>"
             f"<td class='rag-status'>{render_status(r)}</td></tr>")
-    head = "".join(f"<th>{h}</th>" for h in ("Document", "Éditeur", "Date", "Type", "Passages", "Statut"))
+    head = "".join(f"<th>{h}</th>" for h in ("Document", "Éditeur", "Date", "Type", "Source", "Passages", "Statut"))
     return f"<table class='rag-corpus'><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 

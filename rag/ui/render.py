@@ -265,34 +265,11 @@ SKIP_REASONS = {  # reason codes of rag.ingest.loaders.Skipped, in French
 }
 
 
-def render_skipped_html(skipped: Iterable[Mapping[str, Any]]) -> str:
-    """The files of the corpus folder that were not indexed, each with its reason (escaped); empty when none."""
-    items = [f"<li><code>{esc(s.get('file'))}</code> : {esc(SKIP_REASONS.get(s.get('reason'), 'ignoré'))}"
-             f"<br><small>{esc(s.get('detail') or '')}</small></li>" for s in skipped]
-    if not items:
-        return ""
-    return (f"<details class='rag-skipped' open><summary>Fichiers non indexés ({len(items)})</summary>"
-            f"<ul>{''.join(items)}</ul></details>")
-
-
-def render_corpus_html(documents: Iterable[Mapping[str, Any]], skipped: Iterable[Mapping[str, Any]] = ()) -> str:
-    """The corpus table: one escaped row per document (title, publisher, date, kind, source, sizes), then the
-    files that were not indexed and why. Only http(s) sources are links."""
-    rows = []
-    for d in documents:
-        url = d.get("source_url") or d.get("url")
-        if is_web_url(url):
-            source = f"<a href='{esc(url.strip())}' target='_blank' rel='noopener noreferrer'>lien</a>"
-        else:
-            source = f"<code>{esc(url)}</code>" if url else "—"
-        rows.append(
-            f"<tr><td>{esc(d.get('title', ''))}<br><code>{esc(d.get('doc_id', ''))}</code></td>"
-            f"<td>{esc(d.get('publisher') or '—')}</td><td>{esc(d.get('date') or '—')}</td>"
-            f"<td>{esc(d.get('kind') or '—')}</td><td>{source}</td>"
-            f"<td class='rag-num'>{int(d.get('n_chunks', 0))}</td><td class='rag-num'>{_thousands(d.get('n_chars', 0))}</td></tr>")
-    head = "".join(f"<th>{h}</th>" for h in ("Document", "Éditeur", "Date", "Type", "Source", "Passages", "Caractères"))
-    table = f"<table class='rag-corpus'><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
-    return table + render_skipped_html(skipped)
+def source_cell(url: Any) -> str:
+    """A document's source address in a table cell: a link when it is http(s), escaped text otherwise."""
+    if is_web_url(url):
+        return f"<a href='{esc(url.strip())}' target='_blank' rel='noopener noreferrer'>lien</a>"
+    return f"<code>{esc(url)}</code>" if url else "—"
 
 
 def render_document_header(doc: Mapping[str, Any] | None) -> str:

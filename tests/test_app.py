@@ -416,7 +416,7 @@ def test_corpus_view_lists_documents_and_reads_a_whole_one(live_app, index):
     app = live_app.rag_app
     counts = {d["doc_id"]: d["n_chunks"] for d in app.doc_list}
     assert len(counts) == 5 and sum(counts.values()) == len(index.chunks)
-    from rag.ui.corpus_tab import render_table, status_rows
+    from rag.ui.corpus_view import render_table, status_rows
 
     table = render_table(status_rows(app, []))
     for d in app.doc_list:

@@ -16,7 +16,6 @@ from functools import lru_cache
 
 from rag.answer.question import QuestionAnalysis
 from rag.text.analysis import analyze, fold_accents
-from rag.text.normalize import numbers_in
 from rag.text.wordlists import word_list
 
 _YEAR = re.compile(r"^(?:19|20)\d\d$")

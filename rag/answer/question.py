@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from rag.text.analysis import analyze, fold_accents, words
+from rag.text.analysis import analyze, fold_accents
 from rag.text.normalize import numbers_in
 from rag.text.wordlists import word_list, word_table
 

@@ -1,7 +1,9 @@
 """The `rag` command: parses arguments, calls the package, prints. Errors become one line, never a traceback.
 
 Every subcommand's arguments and printing live here; the package below only returns data. Heavy modules
-(the embedding model, Gradio) are imported inside the handlers, so `rag --help` stays instant.
+(the embedding model, Gradio) are imported inside the handlers, so `rag --help` stays instant. It is
+longer than the project's usual ~300 lines because it is the one place for all argparse and printing:
+each command is a small `_add_<name>` / `_cmd_<name>` pair.
 """
 
 from __future__ import annotations

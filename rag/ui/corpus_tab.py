@@ -8,6 +8,9 @@ change in the queue, so everyone's document lists, filters and statuses follow, 
 Who may change the corpus: nobody when RAG_ALLOW_UPLOAD is false (by default, when the app is open to the
 network); with RAG_AUTH, only a logged-in user (Gradio's login covers the whole app; the handlers check
 `request.username` again, and record it in metadata.json as `added_by`).
+
+What the tab shows is rendered by rag.ui.corpus_view; this module holds the tab's components, its
+handlers and their wiring, which read best together (a bit over the usual ~300 lines).
 """
 
 from __future__ import annotations

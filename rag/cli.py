@@ -1,7 +1,9 @@
 """The `rag` command: parses arguments, calls the package, prints. Errors become one line, never a traceback.
 
 Every subcommand's arguments and printing live here; the package below only returns data. Heavy modules
-(the embedding model, Gradio) are imported inside the handlers, so `rag --help` stays instant.
+(the embedding model, Gradio) are imported inside the handlers, so `rag --help` stays instant. It is
+longer than the project's usual ~300 lines because it is the one place for all argparse and printing:
+each command is a small `_add_<name>` / `_cmd_<name>` pair.
 """
 
 from __future__ import annotations
@@ -212,10 +214,50 @@ def _cmd_clean(args: argparse.Namespace) -> int:
     from rag.ingest.loaders import load_documents
 
     settings = _settings()
-    docs = load_documents(settings.corpus_dir)
+    docs = load_documents(settings.corpus_dir, settings.max_document_mb, pdf_engine=settings.pdf_engine)
     if args.doc and args.doc not in {d.doc_id for d in docs}:
         raise InputError(f"Unknown document id {args.doc!r}. Known ids: {', '.join(d.doc_id for d in docs)}.")
     print(render_clean_report(docs, doc_id=args.doc))
+    return 0
+
+
+# --- rag add / rag remove ---------------------------------------------------------------------------
+
+def _add_add(p: argparse.ArgumentParser) -> None:
+    p.add_argument("file", type=Path, help="a .pdf, .docx, .txt, .md or .html file (its type is checked on its content)")
+    p.add_argument("--title", help="the document's title (default: from the file)")
+    p.add_argument("--publisher", help="who published it")
+    p.add_argument("--date", help="its date: YYYY, YYYY-MM or YYYY-MM-DD")
+    p.add_argument("--kind", help="what it is (article, report, press release...)")
+    p.add_argument("--name", help="file name in the corpus, which gives the document id (default: the file's name)")
+    p.add_argument("--quiet", action="store_true", help="print nothing but the result and errors")
+
+
+def _cmd_add(args: argparse.Namespace) -> int:
+    from rag.corpus.manage import add_document
+
+    record = add_document(_settings(), args.file, name=args.name, title=args.title, publisher=args.publisher,
+                          date=args.date, kind=args.kind, quiet=args.quiet)
+    if record.get("skipped"):
+        print(f"Added {record['file']} to the corpus, but the index skipped it: {record['skipped']}. "
+              f"Remove it with `rag remove {record['doc_id']}`.", file=sys.stderr)
+        return EXIT_ERROR
+    print(f"Added {record['doc_id']} ({record['file']}): {record['n_chunks']} chunks, {record['embedded_chunks']} "
+          f"embedded, in {record['seconds']:.1f} s. The index holds {record['n_documents']} documents.")
+    return 0
+
+
+def _add_remove(p: argparse.ArgumentParser) -> None:
+    p.add_argument("doc_id", metavar="DOC_ID", help="the document id (its file name without extension; see the Corpus tab)")
+    p.add_argument("--quiet", action="store_true", help="print nothing but the result and errors")
+
+
+def _cmd_remove(args: argparse.Namespace) -> int:
+    from rag.corpus.manage import remove_document
+
+    record = remove_document(_settings(), args.doc_id, quiet=args.quiet)
+    print(f"Removed {record['doc_id']} ({record['file']} deleted from the corpus). "
+          f"The index holds {record['n_documents']} documents.")
     return 0
 
 
@@ -233,13 +275,69 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- rag llm-check ------------------------------------------------------------------------------------
+
+def _add_llm_check(p: argparse.ArgumentParser) -> None:
+    from rag.answer.llm_check import DEFAULT_QUESTION
+
+    p.add_argument("question", nargs="?", default=DEFAULT_QUESTION, help="the question to send (default: one the corpus answers)")
+    p.add_argument("-k", type=int, default=None, help="passages in the prompt (default: RAG_TOP_K)")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+
+
+def _seconds(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1f} s"
+
+
+def _cmd_llm_check(args: argparse.Namespace) -> int:
+    from rag.answer.llm_check import run_llm_check
+    from rag.retrieval.retriever import validate_request
+
+    settings = _settings()
+    validate_request(settings, args.question, args.k, None)
+    if not settings.llm_configured:
+        raise SettingsError("No LLM configured: set RAG_LLM_BASE_URL (an OpenAI-compatible server) or "
+                            "RAG_LLM_MODEL_PATH (a local .gguf file).")
+    r = run_llm_check(settings, args.question, args.k)
+    if args.json:
+        print(json.dumps(r, ensure_ascii=False, indent=2))
+        return 0
+    local = f" (local {r['local_model']}, {r['threads']} thread(s))" if r["local_model"] else ""
+    print(f"LLM server: {r['server']}, model {r['model']!r}{local}")
+    print(f"Question: {r['question']}")
+    if not r["asked_model"]:
+        print("The passages retrieved hold no evidence for this question, so the model was not asked: "
+              "try another question.")
+        return 0
+    speed = "n/a" if r["tokens_per_s"] is None else f"{r['tokens_per_s']:.1f} tokens/s"
+    print(f"Latency: first token {_seconds(r['first_token_s'])}, total {_seconds(r['total_s'])}; "
+          f"{r['completion_tokens']} tokens generated (counted by the {r['tokens_counted_by']}, cap {r['max_tokens']}), "
+          f"{speed} after the first token")
+    if r["prompt_tokens"]:
+        read = (f", {r['prompt_tokens_read']} read at {r['prompt_tokens_per_s']:.0f} tokens/s (the rest cached)"
+                if r.get("prompt_tokens_per_s") else "")
+        print(f"Prompt: {r['prompt_tokens']} tokens{read}")
+    print(f"Ended by: {r['stop']} (finish_reason {r['finish_reason']})")
+    print(f"Sentences: {r['claims']} written, {r['kept_sentences']} verified, {len(r['dropped_sentences'])} dropped; "
+          f"citations removed: {r['removed_citations'] or 'none'}")
+    verdict = (f"yes ({r['citations_kept']} kept)" if r["citations_survive"] else
+               "no: every sentence was dropped, the answer is the refusal")
+    print(f"Citations survive verification: {verdict}")
+    print(f"Answer: {r['answer']}")
+    return 0
+
+
 COMMANDS: dict[str, tuple[str, Callable, Callable]] = {
     "index": ("build or update the index (only what changed is re-embedded)", _add_index, _cmd_index),
     "retrieve": ("print the passages retrieved for a question", _add_retrieve, _cmd_retrieve),
     "ask": ("answer a question with cited passages", _add_ask, _cmd_ask),
     "eval": ("run a question set and write results, metrics, a report and charts", _add_eval, _cmd_eval),
     "clean": ("report what text cleaning repairs in each document", _add_clean, _cmd_clean),
+    "add": ("add a document to the corpus and index it", _add_add, _cmd_add),
+    "remove": ("remove a document from the corpus and the index", _add_remove, _cmd_remove),
     "serve": ("launch the chat web app (builds the index first if needed)", _add_serve, _cmd_serve),
+    "llm-check": ("send one question to the configured LLM: latency, tokens/s, citations kept", _add_llm_check,
+                  _cmd_llm_check),
 }
 
 

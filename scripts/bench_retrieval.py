@@ -2,10 +2,11 @@
 
     .venv/bin/python scripts/bench_retrieval.py [--questions rag/evaluation/data/questions.jsonl] [--sweep]
         [--clean-compare] [--no-build] [--raw-queries] [--misses] [--out FILE]
+    .venv/bin/python scripts/bench_retrieval.py --compare-models [bundled,bundled-minilm] [--out FILE]
 
 Every answerable question with evidence counts, follow-ups and English ones included: each is
-searched with the query the assistant itself retrieves with (rag.chain: the follow-up rewritten into a
-standalone question, then English turned into French keywords), unless --raw-queries. A passage is
+searched with the query the assistant itself retrieves with (rag.assistant: a follow-up carries the
+words of the conversation it depends on), unless --raw-queries. A passage is
 relevant when it contains one of the question's evidence strings after the contract's normalisation.
 MRR is MRR@10. Latency is `Retriever.search` warm (after a warm-up pass), k = top_k, over three passes
 of the questions.
@@ -47,11 +48,10 @@ def retrieval_query(q: dict, raw: bool = False) -> str:
     """What the assistant searches with for this question (see rag.chain.Assistant._extractive)."""
     if raw:
         return q["question"]
-    from rag.query.english import to_french_query
     from rag.query.followup import standalone_question
 
     history = [tuple(h) for h in q.get("history") or []] or None
-    return to_french_query(standalone_question(q["question"], history))
+    return standalone_question(q["question"], history).text
 
 
 def rank_of_first_relevant(texts: list[str], evidence: list[str]) -> int | None:
@@ -137,6 +137,51 @@ def print_clean_compare(result: dict) -> None:
                   f"{r['off']['hit@5']:.3f} | {r['on']['hit@5']:.3f} | {r['off']['mrr']:.3f} | {r['on']['mrr']:.3f} |")
 
 
+HELDOUT_SETS = (ROOT / "tests" / "heldout_questions.jsonl", ROOT / "tests" / "heldout2_questions.jsonl")
+
+
+def compare_models(models: list[str], raw: bool) -> dict:
+    """hit@1 / hit@5 / MRR of every mode for each model, on the shipped and held-out sets, with categories."""
+    from rag.index.store import load_index
+    from rag.retrieval.retriever import Retriever
+
+    base = load_settings()
+    sets = {"shipped": ROOT / "rag" / "evaluation" / "data" / "questions.jsonl",
+            **{p.stem: p for p in HELDOUT_SETS if p.is_file()}}
+    loaded = {name: load_questions(path) for name, path in sets.items()}
+    queries = {name: [retrieval_query(q, raw) for q in qs] for name, qs in loaded.items()}
+    results: dict = {}
+    for model in models:
+        settings = base.model_copy(update={"embedding_model": model,
+                                           "index_dir": base.index_dir.parent / "index-compare" / model.replace("/", "_")})
+        cache = base.index_dir / "cache"
+        if cache.is_dir() and not (settings.index_dir / "cache").exists():
+            shutil.copytree(cache, settings.index_dir / "cache")  # per-embedder folders: other models' vectors are not used
+        index = load_index(settings, quiet=False)
+        retriever = Retriever(index, settings)
+        results[model] = {}
+        for name, qs in loaded.items():
+            per_mode = {}
+            for mode in MODES:
+                ranks = ranks_for(lambda q, k, m=mode: [p.text for p in retriever.search(q, k=k, mode=m)], qs, queries[name])
+                per_mode[mode] = {"all": summarize(ranks), "by_category": grouped(qs, ranks, "category")}
+            results[model][name] = per_mode
+    print(f"| set | mode | " + " | ".join(f"{m} hit@1 / hit@5 / MRR" for m in models) + " |")
+    print("|---|---|" + "---|" * len(models))
+    for name in loaded:
+        for mode in MODES:
+            cells = [results[m][name][mode]["all"] for m in models]
+            print(f"| {name} | {mode} | " + " | ".join(f"{c['hit@1']:.3f} / {c['hit@5']:.3f} / {c['mrr']:.3f}" for c in cells) + " |")
+    print(f"\nHybrid by category (hit@5 / MRR):\n| set | category | " + " | ".join(models) + " |")
+    print("|---|---|" + "---|" * len(models))
+    for name in loaded:
+        cats = sorted(results[models[0]][name]["hybrid"]["by_category"])
+        for cat in cats:
+            cells = [results[m][name]["hybrid"]["by_category"].get(cat) for m in models]
+            print(f"| {name} | {cat} | " + " | ".join(f"{c['hit@5']:.3f} / {c['mrr']:.3f} (n={c['n']})" if c else "-" for c in cells) + " |")
+    return results
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--questions", type=Path, default=ROOT / "rag" / "evaluation" / "data" / "questions.jsonl")
@@ -145,8 +190,16 @@ def main() -> int:
     ap.add_argument("--no-build", action="store_true", help="skip the cold build timing")
     ap.add_argument("--raw-queries", action="store_true", help="search the question text as written (no follow-up rewriting or English handling)")
     ap.add_argument("--misses", action="store_true", help="print each question the hybrid mode misses in the top 5")
+    ap.add_argument("--compare-models", nargs="?", const="bundled,bundled-minilm", default=None, metavar="MODELS",
+                    help="compare embedding models side by side (default: bundled,bundled-minilm), every mode, on the "
+                         "shipped and held-out sets, per category; each model gets its own index under index-compare/")
     ap.add_argument("--out", type=Path, default=None, help="write the results as JSON here")
     args = ap.parse_args()
+    if args.compare_models:
+        results = compare_models(args.compare_models.split(","), args.raw_queries)
+        if args.out:
+            args.out.write_text(json.dumps(results, indent=2, ensure_ascii=False), encoding="utf-8")
+        return 0
 
     from rag.index.embeddings import get_embedder
     from rag.index.store import build_index, ensure_index, load_index

@@ -151,11 +151,19 @@ def correct(r):
     return not r.get("abstained") and (not r.get("facts") or fact_share(r) == 1.0)
 
 
+def words_shown(r):
+    if r.get("abstained") or r.get("error"):
+        return None
+    return len(_MARKER.sub(" ", r.get("answer") or "").split())
+
+
 def answers(recs):
     wf = [r for r in recs if answerable(r) and r.get("facts")]
+    lengths = [float(n) for n in (words_shown(r) for r in recs) if n is not None]
     return {"answer.fact_recall": mean(fact_share(r) for r in wf),
             "answer.all_facts": mean(1.0 if fact_share(r) == 1.0 else 0.0 for r in wf),
-            "answer.accuracy": mean(1.0 if correct(r) else 0.0 for r in recs)}
+            "answer.accuracy": mean(1.0 if correct(r) else 0.0 for r in recs),
+            "answer.median_words": percentile(lengths, 50)}
 
 
 # --- citations ----------------------------------------------------------------------------------------
@@ -212,14 +220,22 @@ def judge_citations(r):
     return [cit_ok.get(n, False) for n in by_n], sent_ok
 
 
+def against_evidence(r):
+    if r.get("abstained") or r.get("error") or not answerable(r) or not r.get("evidence"):
+        return []
+    return [any(has(norm(c.get("text") or ""), e) for e in r["evidence"]) for c in r.get("citations") or []]
+
+
 def citations(recs):
-    cits, sents = [], []
+    cits, sents, ev = [], [], []
     for r in recs:
         c, s = judge_citations(r)
         cits += c
         sents += s
+        ev += against_evidence(r)
     return {"citation.precision": mean(1.0 if x else 0.0 for x in cits),
-            "citation.recall": mean(1.0 if x else 0.0 for x in sents)}
+            "citation.recall": mean(1.0 if x else 0.0 for x in sents),
+            "citation.evidence_precision": mean(1.0 if x else 0.0 for x in ev)}
 
 
 # --- abstention, latency, follow-ups --------------------------------------------------------------------

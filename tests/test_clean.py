@@ -183,3 +183,137 @@ def test_report_shows_counts_examples_and_metric(docs):
 def test_no_chunk_of_the_index_keeps_runs_of_spaced_letters(index):
     for chunk in index.chunks:
         assert max_spaced_letter_run(chunk.text) < 5, chunk.chunk_id
+
+
+# --- only copies are dropped, and nothing real is lost ---------------------------------------------
+
+def test_unique_paragraphs_whose_words_all_appeared_before_are_kept():
+    """Issue: a paragraph was dropped as a 'garbled copy' because all its long words had appeared earlier,
+    although no earlier paragraph said what it says."""
+    doc = ("La Région Hauts-de-France accompagne l'investissement productif des entreprises industrielles "
+           "et finance leur modernisation.\n\n"
+           "Les entreprises industrielles régionales obtiennent ainsi des millions d'euros pour leur "
+           "investissement et leur modernisation productive.\n\n"
+           "En 2026, la Région finance 75 millions d'euros d'investissement productif des entreprises "
+           "industrielles régionales pour leur modernisation.")
+    result = clean_text(doc)
+    assert result.text.strip() == doc and result.copies == []
+
+
+def test_rows_and_legends_that_differ_by_a_name_or_a_word_are_not_copies():
+    rows = ("ALSTOM TRANSPORT SA Valenciennes 30.20Z Construction de locomotives et d'autre matériel ferroviaire "
+            "roulant 1 000 à 1 999 salariés\n\n"
+            "BOMBARDIER TRANSPORT FRANCE S.A.S Valenciennes 30.20Z Construction de locomotives et d'autre "
+            "matériel ferroviaire roulant 1 000 à 1 999 salariés")
+    legend = ("Effet local négatif tous secteurs confondus sur la zone d'emploi y compris l'industrie\n\n"
+              "Effet local positif tous secteurs confondus sur la zone d'emploi y compris l'industrie\n\n"
+              "Effet local positif sur la zone d'emploi mais négatif pour l'industrie\n\n"
+              "Effet local négatif sur la zone d'emploi mais positif pour l'industrie")
+    letters = ("Lettre d'information n°1\nL'ACTUALITÉ DU COLLÈGE DE PROSPECTIVE\n\n"
+               "Lettre d'information n°7\nL'ACTUALITÉ DU COLLÈGE DE PROSPECTIVE")
+    for doc in (rows, legend, letters):
+        assert clean(doc) == doc
+
+
+def test_a_damaged_copy_is_dropped_and_names_the_paragraph_it_copies():
+    original = ("Pour une meilleure connaissance des territoires de la région, nous vous invitons à découvrir "
+                "notre nouvelle rubrique « Les territoires face à la crise ». Dans ce numéro, la parole a été "
+                "donnée au pays de Saint-Omer.")
+    damaged = ("ne meilleure connaissance des territoires de la nous vous invitons à découvrir notre nouvelle "
+               "ue « Les territoires face à la cr ise ». la parole a été donnée au pays de Saint-Omer.")
+    result = clean_text(f"{original}\n\nAutre paragraphe.\n\n{damaged}\n\n{original.upper()}")
+    assert result.text.strip() == f"{original}\n\nAutre paragraphe."
+    assert [c.original for c in result.copies] == [original, original]
+    assert 0.8 <= result.copies[0].similarity < 1.0 and result.copies[1].similarity == 1.0
+
+
+def _plain(text: str) -> str:
+    """Letters and digits only, lower-cased: how an item is looked for, whatever the spacing damage."""
+    return re.sub(r"[\W_]+", "", text.lower())
+
+
+def _runs_collapsed(text: str) -> str:
+    return re.sub(r"(.)\1+", r"\1", text)
+
+
+_FIGURE = re.compile(r"\d+(?:[ .,]\d+)*")
+_NAME = re.compile(r"(?<![^\W\d_])[A-ZÀ-ÖØ-Þ][^\W\d_]+")
+
+
+def test_no_figure_or_name_of_the_corpus_is_lost_on_the_way_to_the_index(docs, index):
+    """Every figure and capitalised name of the raw text is in some chunk of the index, unless it sat in
+    text the metadata's boilerplate_start cuts, in a dropped copy whose original is kept, or on a debris
+    line (page number, map labels) that holds no word. A word drawn with doubled glyphs ('SSaa iinntt')
+    is looked for with its glyphs undoubled, as the cleaner repairs it."""
+    for doc_id, doc in docs.items():
+        raw = doc.text
+        marker = doc.metadata.get("boilerplate_start")
+        if marker and marker in raw:
+            raw = raw[:raw.index(marker)]
+        result = clean_text(doc.text, boilerplate_start=marker)
+        cleaned = _plain(result.text)
+        chunks = [_plain(c.text) for c in index.chunks if c.doc_id == doc_id]
+        assert chunks, doc_id
+        for copy in result.copies:
+            assert _plain(copy.original) in cleaned, ("a dropped copy's original is gone", copy.original[:80])
+        debris = [line for stat in result.stats for line in stat.removed]
+        for line in debris:
+            words = [w for w in tokenize_words(line) if len(w) >= 3 and is_known_word(w) and len(set(w)) > 1]
+            assert not words, (doc_id, "a debris rule removed words", line)
+        elsewhere = [_plain(c.text) for c in result.copies] + [_plain(line) for line in debris]
+        missing = []
+        for item in {_plain(m) for m in _FIGURE.findall(raw) + _NAME.findall(raw)} - {""}:
+            if any(item in c for c in chunks) or any(item in e for e in elsewhere):
+                continue
+            undoubled = _runs_collapsed(item)
+            if len(undoubled) < len(item) and any(undoubled in _runs_collapsed(c) for c in chunks):
+                continue
+            missing.append(item)
+        assert not missing, (doc_id, sorted(missing))
+
+
+def test_progress_reports_every_character_as_cleaning_goes(docs):
+    doc = docs[DAMAGED]
+    calls = []
+    clean_text(doc.text, progress=calls.append)
+    assert sum(calls) == len(doc.text)
+    assert len(calls) >= 10 and all(n > 0 for n in calls)
+
+
+def test_clean_report_shows_characters_removed_by_rule_and_the_original_of_each_copy(index_settings):
+    from .test_cli import run_rag
+
+    out = run_rag(["clean", DAMAGED, "--report"], index_settings)
+    assert out.returncode == 0, out.stderr
+    assert "| repair | changes | characters removed |" in out.stdout
+    removed = dict(re.findall(r"^\| (\w+) \| \d+ \| (\d+) \|$", out.stdout, re.M))
+    assert int(removed["drop_repeated_paragraphs"]) > 1000 and int(removed["drop_glyph_debris"]) > 0
+    assert re.search(r"Paragraphs dropped as copies of an earlier, kept paragraph \(\d+\):", out.stdout)
+    assert re.search(r"^- `C'est ce travail d’identification[^`]*` copies `[^`]*C'est ce travail", out.stdout, re.M)
+    share = float(re.search(r"known French words: [\d.]+ -> ([\d.]+)", out.stdout).group(1))
+    assert share >= 0.95
+
+
+@pytest.mark.slow
+def test_cleaning_time_grows_linearly_with_the_document():
+    """A quarter-megabyte and a one-megabyte stretch of the same damaged document full of repeats
+    (scripts/bench_clean.py): four times the text takes about four times as long, not sixteen (the copy
+    search used to compare every paragraph with every earlier one). The stretches do not overlap (the
+    lexicon's caches would favour the second), and the lexicon is warmed up on a third one first."""
+    import importlib.util
+
+    from .conftest import ROOT
+
+    spec = importlib.util.spec_from_file_location("bench_clean", ROOT / "scripts" / "bench_clean.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    text = bench.synthetic_document(1_700_000, seed=1)
+    clean_text(text[200_000:400_000])  # past the shipped corpus at its start: synthetic paragraphs only
+
+    def seconds(part: str) -> float:
+        start = time.perf_counter()
+        clean_text(part)
+        return time.perf_counter() - start
+
+    small, large = seconds(text[400_000:650_000]), seconds(text[650_000:1_650_000])
+    assert large / small < 4 * 1.5, (small, large)

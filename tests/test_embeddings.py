@@ -105,8 +105,9 @@ def test_the_cli_reports_a_bad_model_on_one_line(tmp_path):
     out = subprocess.run([sys.executable, "-m", "rag.cli", "index"], cwd=ROOT, env=env, capture_output=True,
                          text=True, timeout=120)
     assert out.returncode == 2
-    lines = [line for line in out.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1 and "does not exist" in lines[0] and "Traceback" not in out.stderr
+    errors = [line for line in out.stderr.splitlines() if "error" in line]
+    assert len(errors) == 1 and "does not exist" in errors[0] and "RAG_EMBEDDING_MODEL" in errors[0]
+    assert out.stderr.strip().splitlines()[-1] == errors[0] and "Traceback" not in out.stderr
 
 
 @pytest.mark.slow

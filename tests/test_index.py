@@ -199,3 +199,26 @@ def test_sentence_files_are_checked_like_the_others(private_index):
 def test_a_passage_maps_to_its_row(index, retriever):
     for p in retriever.search("emplois industriels dans la région", k=3):
         assert index.chunks[index.row_of(p.chunk_id)] is p.chunk
+
+
+def test_the_index_fingerprint_covers_every_module_of_the_pipeline_packages(private_index):
+    """The fingerprint walks rag/text and rag/ingest: a module added there (or changed) makes the index
+    stale without anyone listing its name; code elsewhere (the app) does not."""
+    from rag.index import manifest
+
+    package = manifest.Path(manifest.__file__).resolve().parent.parent
+    before = manifest.pipeline_fingerprint()
+    probe = package / "ingest" / "_fingerprint_probe.py"
+    try:
+        probe.write_text("# a new cleaning step\n", encoding="utf-8")
+        assert manifest.pipeline_fingerprint() != before
+        assert any("pipeline changed" in r for r in staleness(private_index, read_manifest(private_index)))
+    finally:
+        probe.unlink(missing_ok=True)
+    assert manifest.pipeline_fingerprint() == before
+    elsewhere = package / "ui" / "_fingerprint_probe.py"
+    try:
+        elsewhere.write_text("# an app change\n", encoding="utf-8")
+        assert manifest.pipeline_fingerprint() == before
+    finally:
+        elsewhere.unlink(missing_ok=True)

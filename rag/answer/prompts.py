@@ -21,7 +21,7 @@ PROMPTS_DIR = Path(__file__).resolve().parent / "templates"
 # one would crash at the first question instead of at start-up.
 EXPECTED_VARIABLES: dict[str, frozenset[str]] = {
     "system": frozenset({"refusal"}),
-    "answer": frozenset({"passages", "question", "refusal"}),
+    "answer": frozenset({"passages", "question", "refusal", "guidance"}),
     "condense": frozenset({"history", "question"}),
 }
 
@@ -37,10 +37,12 @@ class Prompts:
     def render_system(self) -> str:
         return self.system.format(refusal=REFUSAL)
 
-    def render_answer(self, question: str, passages: list[str]) -> str:
-        """`passages` are numbered [1], [2]... in the given order."""
+    def render_answer(self, question: str, passages: list[str], guidance: str = "") -> str:
+        """`passages` are numbered [1], [2]... in the given order; `guidance` (from the extractive analysis:
+        what is asked, the sentences that look like the answer) goes after the question."""
         numbered = "\n\n".join(f"[{n}] {' '.join(p.split())}" for n, p in enumerate(passages, start=1))
-        return self.answer.format(passages=numbered, question=question, refusal=REFUSAL)
+        return self.answer.format(passages=numbered, question=question, refusal=REFUSAL,
+                                  guidance=f"\n{guidance}\n" if guidance else "")
 
     def render_condense(self, question: str, history: list[tuple[str, str]]) -> str:
         turns = "\n".join(f"Utilisateur : {u}\nAssistant : {a}" for u, a in history)

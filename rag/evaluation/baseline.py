@@ -31,7 +31,7 @@ class NaiveBaseline:
         self.embedder = embedder or get_embedder(settings)
         splitter = RecursiveCharacterTextSplitter(chunk_size=CHUNK_SIZE, chunk_overlap=CHUNK_OVERLAP)
         self.chunks: list[dict[str, Any]] = []
-        for doc in load_documents(settings.corpus_dir):
+        for doc in load_documents(settings.corpus_dir, pdf_engine=settings.pdf_engine):
             for i, text in enumerate(splitter.split_text(doc.text)):
                 self.chunks.append({"doc_id": doc.doc_id, "chunk_id": f"{doc.doc_id}#naive{i}", "text": text})
         vectors = self.embedder.encode_passages([c["text"] for c in self.chunks], batch_size=settings.embedding_batch_size)

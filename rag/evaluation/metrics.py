@@ -24,6 +24,11 @@ the contract's normalisation):
   content words (words of 4+ letters, or numbers); citation.precision: share of citations (over all
   answered questions) that support the sentence carrying their marker; citation.recall: share of
   answer sentences (marker-free text of 20+ characters) carrying at least one supporting citation;
+- citation.evidence_precision: share of citations, over answered answerable questions with evidence, whose
+  passage holds one of the question's evidence strings — a sentence added from an unrelated passage
+  counts against it, however true the sentence is (the self-consistency `citation.precision` above
+  would accept it);
+- answer.median_words: median length in words of the answers given (markers removed; refusals excluded);
 - abstention: precision = abstentions that were on unanswerable questions / all abstentions;
   recall = unanswerable questions abstained on / unanswerable questions; false_rate = answerable
   questions abstained on / answerable questions;
@@ -33,6 +38,10 @@ the contract's normalisation):
   history, stored in the record's `standalone_run`): followup.fact_recall / all_facts / hit@5 of the
   follow-ups as asked, followup.standalone.* of their standalone versions, followup.n the pairs.
 A metric with nothing to average over is `null`.
+
+This module is longer than the project's usual ~300 lines on purpose: every definition above is implemented
+here, next to the others, so that a reader auditing the scoring (or scripts/recompute_metrics.py, which
+recomputes it all independently) finds the whole of it in one file.
 """
 
 from __future__ import annotations
@@ -174,10 +183,12 @@ def is_correct(record: dict[str, Any]) -> bool:
 def answer_metrics(records: list[dict[str, Any]]) -> dict[str, float | None]:
     """Fact recall, all-facts rate and accuracy."""
     with_facts = [r for r in records if r.get("answerable", True) and r.get("facts")]
+    lengths = [n for n in (answer_words(r) for r in records) if n is not None]
     return {
         "answer.fact_recall": _mean([fact_recall(r) for r in with_facts]),
         "answer.all_facts": _mean([1.0 if fact_recall(r) == 1.0 else 0.0 for r in with_facts]),
         "answer.accuracy": _mean([1.0 if is_correct(r) else 0.0 for r in records]),
+        "answer.median_words": percentile([float(n) for n in lengths], 50),
     }
 
 
@@ -250,17 +261,38 @@ def citation_judgements(record: dict[str, Any]) -> tuple[list[bool], list[bool]]
     return cits, sent_ok
 
 
+def evidence_judgements(record: dict[str, Any]) -> list[bool]:
+    """One bool per citation of an answered, answerable question with evidence: its passage holds evidence."""
+    if record.get("abstained") or record.get("error") or not record.get("answerable", True):
+        return []
+    evidence = record.get("evidence") or []
+    if not evidence:
+        return []
+    return [any(_contains(normalize_for_match(c.get("text") or ""), e) for e in evidence)
+            for c in record.get("citations") or []]
+
+
+def answer_words(record: dict[str, Any]) -> int | None:
+    """Words of the answer shown (markers removed); None for a refusal or a failure."""
+    if record.get("abstained") or record.get("error"):
+        return None
+    return len(_MARKER.sub(" ", record.get("answer") or "").split())
+
+
 def citation_metrics(records: list[dict[str, Any]]) -> dict[str, float | None]:
-    """Micro-averaged citation precision and recall over answered questions."""
+    """Micro-averaged citation precision and recall over answered questions, and precision against evidence."""
     cits: list[bool] = []
     sents: list[bool] = []
+    against: list[bool] = []
     for r in records:
         c, s = citation_judgements(r)
         cits += c
         sents += s
+        against += evidence_judgements(r)
     return {
         "citation.precision": _mean([1.0 if x else 0.0 for x in cits]),
         "citation.recall": _mean([1.0 if x else 0.0 for x in sents]),
+        "citation.evidence_precision": _mean([1.0 if x else 0.0 for x in against]),
     }
 
 

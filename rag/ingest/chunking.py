@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import re
+from bisect import bisect_right
+from collections import deque
 from dataclasses import dataclass
 from typing import Callable
 
@@ -27,6 +29,7 @@ class _Unit:
     end: int
     tokens: int
     heading: bool
+    continues_heading: bool = False  # a heading line right under another one: the same heading, on two lines
 
 
 def _is_heading(text: str, span: Span) -> bool:
@@ -69,7 +72,10 @@ def _units(text: str, chunk_size: int) -> list[_Unit]:
     for span in split_sentences(text, finished_lines=False):
         n = count_tokens(span.text)
         if n <= chunk_size:
-            units.append(_Unit(span.start, span.end, n, _is_heading(text, span)))
+            heading = _is_heading(text, span)
+            continues = (heading and bool(units) and units[-1].heading
+                         and "\n\n" not in text[units[-1].end:span.start].replace(" ", ""))
+            units.append(_Unit(span.start, span.end, n, heading, continues))
         else:
             for s, e in _split_long(text, span.start, span.end, chunk_size):
                 units.append(_Unit(s, e, count_tokens(text[s:e]), False))
@@ -82,7 +88,7 @@ def _pack(units: list[_Unit], chunk_size: int, overlap: int) -> list[list[_Unit]
     cur: list[_Unit] = []
     cur_tokens = 0
     for u in units:
-        starts_section = u.heading and cur_tokens >= chunk_size // 2
+        starts_section = u.heading and not u.continues_heading and cur_tokens >= chunk_size // 2
         if cur and (cur_tokens + u.tokens > chunk_size or starts_section):
             groups.append(cur)
             tail: list[_Unit] = []
@@ -135,21 +141,21 @@ def chunk_document(
         return window_tokens is None or window_tokens(body) <= window
 
     final: list[list[_Unit]] = []
-    pending = list(groups)
+    pending = deque(groups)  # a deque: putting halves back in front must not copy the rest of a long document
     while pending:
-        group = pending.pop(0)
+        group = pending.popleft()
         if fits(group):
             final.append(group)
         elif len(group) > 1:
             mid = len(group) // 2
-            pending[0:0] = [group[:mid], group[mid:]]
+            pending.extendleft([group[mid:], group[:mid]])
         else:  # one sentence above the model window: halve it at word boundaries
             u = group[0]
             parts = _split_long(text, u.start, u.end, max(8, u.tokens // 2))
             if len(parts) < 2:
                 final.append(group)  # a single unbreakable token run; the model truncates it
                 continue
-            pending[0:0] = [[_Unit(s, e, count_tokens(text[s:e]), False)] for s, e in parts]
+            pending.extendleft(reversed([[_Unit(s, e, count_tokens(text[s:e]), False)] for s, e in parts]))
 
     chunks: list[Chunk] = []
     seen: dict[str, int] = {}
@@ -157,10 +163,11 @@ def chunk_document(
     unit_heading: dict[int, str] = {}
     for u in _units_headings(text, groups):
         unit_heading[u[0]] = u[1]
+    heading_starts = sorted(unit_heading)
     for group in final:
         start, end = group[0].start, group[-1].end
         body = text[start:end]
-        heading = _nearest_heading(unit_heading, start) or None
+        heading = _nearest_heading(unit_heading, heading_starts, start) or None
         cid = chunk_id(doc_id, body)
         seen[cid] = seen.get(cid, 0) + 1
         if seen[cid] > 1:  # the same text twice in one document keeps distinct ids
@@ -176,10 +183,8 @@ def _units_headings(text: str, groups: list[list[_Unit]]) -> list[tuple[int, str
     return [(u.start, text[u.start:u.end]) for g in groups for u in g if u.heading]
 
 
-def _nearest_heading(headings: dict[int, str], start: int) -> str | None:
-    """The last heading that starts at or before `start` (a chunk opening on a heading takes it)."""
-    best = None
-    for pos in headings:
-        if pos <= start and (best is None or pos > best):
-            best = pos
-    return headings[best] if best is not None else None
+def _nearest_heading(headings: dict[int, str], starts: list[int], start: int) -> str | None:
+    """The last heading that starts at or before `start` (a chunk opening on a heading takes it);
+    `starts` are the headings' positions, sorted, so that a long document is not scanned once per chunk."""
+    k = bisect_right(starts, start)
+    return headings[starts[k - 1]] if k else None

@@ -1,4 +1,5 @@
-"""`rag clean --report`: what each repair changed in each document, and the known-word share before/after."""
+"""`rag clean --report`: what each repair changed in each document, the characters it removed, the
+paragraphs dropped as copies (with the kept paragraph each one copies), and the known-word share before/after."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import re
 
 from rag.ingest.clean import clean_text
 from rag.text.lexicon import known_word_share
+
 
 def max_spaced_letter_run(text: str) -> int:
     """Length of the longest run of single letters separated by single spaces ('L e t t r e' -> 6)."""
@@ -15,7 +17,8 @@ def max_spaced_letter_run(text: str) -> int:
 
 def render_clean_report(documents, doc_id: str | None = None) -> str:
     """Markdown report: per document, characters and known-word share before/after cleaning, then per repair
-    its count and up to 3 (before -> after) examples. `doc_id` limits it to one document."""
+    its count and the characters it removed, up to 3 (before -> after) examples, and every paragraph dropped
+    as a copy with the paragraph it copies. `doc_id` limits it to one document."""
     out = ["# Text cleaning report", ""]
     for doc in documents:
         if doc_id and doc.doc_id != doc_id:
@@ -27,16 +30,31 @@ def render_clean_report(documents, doc_id: str | None = None) -> str:
         out.append(f"- longest run of spaced single letters: {max_spaced_letter_run(doc.text)} -> "
                    f"{max_spaced_letter_run(result.text)}")
         out.append("")
-        out.append("| repair | changes |")
-        out.append("|---|---|")
+        out.append("| repair | changes | characters removed |")
+        out.append("|---|---|---|")
         for stat in result.stats:
-            out.append(f"| {stat.name} | {stat.count} |")
+            out.append(f"| {stat.name} | {stat.count} | {stat.chars_removed} |")
         out.append("")
         for stat in result.stats:
             for before, after in stat.examples:
                 out.append(f"- {stat.name}: `{_short(before)}` -> `{_short(after) or '(removed)'}`")
+        if result.copies:
+            out.append("")
+            out.append(f"Paragraphs dropped as copies of an earlier, kept paragraph ({len(result.copies)}):")
+            for copy in result.copies:
+                out.append(f"- `{_short(copy.text)}` copies `{_short(copy.original)}` (similarity {copy.similarity:.2f})")
         out.append("")
     return "\n".join(out)
+
+
+def removal_summary(doc_id: str, result) -> str:
+    """One line for the index build: the characters cleaning removed from a document, by repair."""
+    removed = result.removed_by_rule()
+    if not removed:
+        return f"cleaned {doc_id}: nothing removed"
+    parts = ", ".join(f"{name} {n:,}" for name, n in sorted(removed.items(), key=lambda kv: -kv[1]))
+    copies = f"; {len(result.copies)} paragraphs dropped as copies" if result.copies else ""
+    return f"cleaned {doc_id}: {sum(removed.values()):,} characters removed ({parts}){copies}"
 
 
 def _short(s: str, n: int = 70) -> str:

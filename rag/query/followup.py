@@ -1,7 +1,9 @@
 """Follow-up questions without an LLM: the new question plus the salient words of the conversation.
 
+The result is a `Query`: the text searched with (the question followed by the words carried over) and,
+apart, the carried words themselves, which the answerer weighs less than the question's own.
 "Et lors de la phase I ?" after "Combien de territoires se sont engagés dans la phase II de Territoires
-d'industrie ?" becomes "Et lors de la phase I ? (combien territoires engagés Territoires d'industrie)":
+d'industrie ?" carries "combien territoires engagés Territoires d'industrie":
 - the previous user turns give their content words (most recent first, two turns back at most) and
   their question word ("combien", "quand"...) when the new question has none, so the question type
   carries over;
@@ -18,20 +20,33 @@ from __future__ import annotations
 
 import re
 
+from dataclasses import dataclass
+
 from rag.text.analysis import analyze, words
 from rag.text.lexicon import zipf
+from rag.text.wordlists import word_list
+
+
+@dataclass(frozen=True)
+class Query:
+    """A question ready to search with: as asked, and standalone (with what it carried from the conversation)."""
+
+    question: str
+    text: str  # what retrieval searches: the question, then the carried words
+    carried: tuple[str, ...] = ()  # words taken from the previous turns (topic words, names, question word)
+
+    def __str__(self) -> str:
+        return self.text
 
 _WORD = re.compile(r"[^\W\d_][\w'’-]*|\d[\d.,]*")
-_QUESTION_WORDS = ("combien", "quand", "qui", "où", "pourquoi", "comment", "quel", "quelle", "quels", "quelles")
+_QUESTION_WORDS = ("combien", "quand", "qui", "où", "pourquoi", "comment", "quel", "quelle", "quels", "quelles")  # French grammar
 _NAME = re.compile(r"\b(?:[A-ZÀ-Ý]{2,}[\w-]*|[A-ZÀ-Ý][a-zà-ÿ]+(?:[- ][A-ZÀ-Ý][a-zà-ÿ]+)*)\b")
 _ROMAN = re.compile(r"(?:I|II|III|IV|V|VI)")
 _OWN_TOPIC = 3  # content words that make a question self-sufficient enough to look back one turn only
 
 
-# Words that point back at the conversation ("représentent-elles", "cette idée", "sa deuxième phase", "y").
-_POINTERS = {"il", "elle", "ils", "elles", "lui", "eux", "ce", "cet", "cette", "ces", "cela", "ca", "celui", "celle",
-             "ceux", "celles", "son", "sa", "ses", "leur", "leurs", "y", "it", "its", "they", "their", "this", "that",
-             "these", "those", "he", "she", "his", "her"}
+# Words that point back at the conversation (the list and its source: rag/query/data/pointers.txt).
+_POINTERS = word_list("query/data/pointers.txt")
 
 
 def depends_on_conversation(question: str) -> bool:
@@ -76,10 +91,10 @@ def _sentence_initial_word(text: str, m: re.Match) -> bool:
     return zipf(word.lower()) >= 3.0
 
 
-def standalone_question(question: str, history: list[tuple[str, str]] | None) -> str:
-    """The question, followed in brackets by the salient words of the conversation it depends on."""
+def standalone_question(question: str, history: list[tuple[str, str]] | None) -> Query:
+    """The question, with the salient words of the conversation it depends on carried over."""
     if not history or not depends_on_conversation(question):
-        return question
+        return Query(question, question)
     own = set(analyze(question))
     turns = history[-1:] if len(own) >= _OWN_TOPIC else history[-2:]
     extra: list[str] = []
@@ -105,4 +120,5 @@ def standalone_question(question: str, history: list[tuple[str, str]] | None) ->
             if m.group(0) not in drop and stems and not set(stems) <= seen:
                 seen.update(stems)
                 extra.append(m.group(0))
-    return f"{question} ({' '.join(dict.fromkeys(extra))})" if extra else question
+    carried = tuple(dict.fromkeys(extra))
+    return Query(question, f"{question} {' '.join(carried)}" if carried else question, carried)

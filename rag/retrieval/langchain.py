@@ -12,7 +12,11 @@ from rag.schema import Passage
 
 
 class HybridRetriever(BaseRetriever):
-    """LangChain retriever over `Retriever`: returns Documents with the chunk metadata and scores."""
+    """LangChain retriever over `Retriever`: returns Documents with the chunk metadata and scores.
+
+    `k`, `mode` and `doc_ids` set in the constructor are the defaults; each call may override them
+    (`retriever.invoke("Pass Drones", k=3)`). Async calls (`ainvoke`) run the search in a worker thread.
+    Passes LangChain's standard retriever suite (tests/test_langchain_suite.py)."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
@@ -21,8 +25,11 @@ class HybridRetriever(BaseRetriever):
     mode: str | None = None
     doc_ids: list[str] | None = None
 
-    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
-        passages = self.retriever.search(query, k=self.k, mode=self.mode, doc_ids=self.doc_ids)
+    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun,
+                                k: int | None = None, mode: str | None = None,
+                                doc_ids: list[str] | None = None) -> list[Document]:
+        passages = self.retriever.search(query, k=k if k is not None else self.k, mode=mode or self.mode,
+                                         doc_ids=doc_ids if doc_ids is not None else self.doc_ids)
         return [passage_to_document(p) for p in passages]
 
 

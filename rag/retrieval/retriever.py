@@ -30,11 +30,28 @@ DENSE_UNITS = ("sentence", "chunk", "both")
 MODES = ("dense", "bm25", "hybrid")
 
 
+def undecodable_bytes(text: str) -> bytes | None:
+    """The bytes of `text` that were not UTF-8 (a command-line argument keeps them as lone surrogates), or None."""
+    try:
+        text.encode("utf-8")
+        return None
+    except UnicodeEncodeError as exc:
+        bad = text[exc.start:exc.end]
+    try:
+        return bad.encode("utf-8", "surrogateescape")  # the bytes as typed
+    except UnicodeEncodeError:  # a lone surrogate that came as such (JSON "\udc00"), not from bytes
+        return bad.encode("unicode_escape")
+
+
 def validate_request(settings: Settings, query: str, k: int | None, mode: str | None) -> tuple[str, int, str]:
     """Validated (query, k, mode) with defaults filled in; InputError with a clear message otherwise."""
     query = (query or "").strip()
     if not query:
         raise InputError("The question is empty: type a question.")
+    bad = undecodable_bytes(query)
+    if bad:
+        raise InputError(f"The question holds bytes that are not UTF-8 text ({bad}): type it again, or set the "
+                         "terminal to UTF-8.")
     if len(query) > settings.max_question_chars:
         raise InputError(f"The question is too long ({len(query)} characters, at most {settings.max_question_chars}).")
     k = settings.top_k if k is None else k

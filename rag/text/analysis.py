@@ -12,27 +12,16 @@ from functools import lru_cache
 
 import Stemmer
 
+from rag.text.wordlists import word_list
+
 # Elided forms: the apostrophe may be typographic; "jusqu'", "lorsqu'", "puisqu'", "quoiqu'" included.
 _ELISION = re.compile(r"\b(?:jusqu|lorsqu|puisqu|quoiqu|qu|[cdjlmnst])['’‘ʼ]", re.IGNORECASE)
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
-# French stopwords (accent-folded). Kept short and explicit: content words such as "emploi" or "région"
-# must stay searchable, while question words ("combien", "quel") carry no topic.
-STOPWORDS = frozenset("""
-a ai aie aient aies ait alors as au aucun aucune aupres aura aurai auraient aurais aurait auras aurez auriez
-aurions aurons auront aussi autre autres aux avaient avais avait avant avec avez aviez avions avoir avons ayant
-ayez ayons c ca car ce ceci cela celle celles celui cependant certain certaine certaines certains ces cet cette
-ceux chaque chez ci combien comme comment d dans de des deja depuis devant donc dont du duquel elle elles en
-encore entre es est et etaient etais etait etant ete etes etiez etions etre eu eue eues eurent eus eusse
-eussent eusses eussiez eussions eut eutes eux fai faire fais fait faites font fut furent fus fusse fussent
-fusses fussiez fussions fut hors ici il ils j je jusqu l la laquelle le lequel les lesquelles lesquels leur
-leurs lors lorsqu lui m ma mais me meme memes mes moi moins mon n ne ni nos notre nous on ont or ou par parce
-pas peu peut peuvent plus pour pourquoi puis puisqu qu quand que quel quelle quelles quels qui quoi s sa sans
-se sera serai seraient serais serait seras serez seriez serions serons seront ses si sien sienne siennes siens
-soi soient sois soit sommes son sont sous soyez soyons suis sur t ta te tes toi ton tous tout toute toutes tres
-tu un une unes uns vers voici voila vos votre vous y
-selon parmi malgre durant pendant afin ainsi lorsque quelque quelques outre
-""".split())
+# Stop words (accent-folded): content words such as "emploi" or "région" must stay searchable, while question
+# words ("combien", "quel") carry no topic. French, and English for questions asked in English; the lists
+# and their sources: rag/text/data/stopwords_fr.txt and stopwords_en.txt.
+STOPWORDS = word_list("text/data/stopwords_fr.txt") | word_list("text/data/stopwords_en.txt")
 
 
 def fold_accents(text: str) -> str:

@@ -11,12 +11,12 @@ inside a paragraph ends a sentence only when the line looks finished (PDF text b
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass
 
-_ABBREVIATIONS = frozenset(
-    "m mm mme mmes mlle dr pr st ste etc cf ex art al av bd vol chap fig p pp no nos n° env min max "
-    "hab km kg md mds mrd mrds md€ m€ k€ t tr trim sept oct nov déc janv févr fév avr juil ch dept dép".split()
-)
+from rag.text.wordlists import word_list
+
+_ABBREVIATIONS = word_list("text/data/abbreviations_fr.txt")
 # Closing marks glued to the end: » may follow a (narrow) space, as French typography wants; a straight
 # quote only counts when glued (`batterie". "J'ai` : the second " opens the next sentence).
 _END = re.compile(r"[.!?…]+(?:[”\"')\]]|\s?»)*")
@@ -33,9 +33,12 @@ class Span:
     end: int
 
 
+_WORD_BEFORE = 64  # characters looked at before a dot: far more than any abbreviation, and a bounded cost per dot
+
+
 def _is_abbreviation(text: str, dot: int) -> bool:
     """True when the '.' at `dot` closes an abbreviation or an initial rather than a sentence."""
-    m = re.search(r"([\wÀ-ÿ°€]+)$", text[:dot])
+    m = re.search(r"([\wÀ-ÿ°€]+)$", text[max(0, dot - _WORD_BEFORE):dot])
     if not m:
         return False
     word = m.group(1)
@@ -59,11 +62,13 @@ def _spans_in_line(text: str, start: int, end: int) -> list[tuple[int, int]]:
     out = []
     cur = start
     quotes = _quotations(text, start, end)
+    quote_starts = [a for a, _ in quotes]
     for m in _END.finditer(text, start, end):
         stop = m.end()
         if stop >= end:
             break
-        if any(a < stop < b for a, b in quotes):
+        k = bisect_left(quote_starts, stop) - 1  # the quotations are sorted and apart: only this one can hold stop
+        if k >= 0 and quotes[k][0] < stop < quotes[k][1]:
             continue
         if text[m.start()] == "." and m.end() - m.start() == 1 and _is_abbreviation(text, m.start()):
             continue
@@ -78,10 +83,7 @@ def _spans_in_line(text: str, start: int, end: int) -> list[tuple[int, int]]:
 
 
 # Words after which a line cannot end a sentence: the next line goes on with a name ("avec la\nMaison").
-_SEQUEL_WORDS = frozenset(
-    "de du des la le les l d un une en et à au aux pour par sur dans avec sans ou que qu qui dont son sa ses "
-    "leur leurs ce cet cette ces plus très entre vers chez comme est sont a ont se ne n s y the of and to in".split()
-)
+_SEQUEL_WORDS = word_list("text/data/sequel_words_fr.txt")
 _LAST_WORD = re.compile(r"(\w+)\W*$")
 
 

@@ -1,4 +1,5 @@
-"""The web app: a French chat over the corpus with cited, highlighted sources (Gradio wiring only).
+"""The web app: a French chat over the corpus with cited, highlighted sources (Gradio wiring and launch;
+the handlers are rag.ui.chat.ChatApp, the Corpus tab rag.ui.corpus_tab).
 
 Run it with `rag serve` (or `python app.py` in a checkout): the index is built first when missing
 (progress in the terminal), then the app serves on http://127.0.0.1:7860 (RAG_HOST, RAG_PORT, RAG_AUTH).
@@ -10,6 +11,9 @@ Named API endpoints (for `gradio_client`; one Client = one session = one convers
         an empty `history` means "this session's conversation so far".
   /feedback(liked, turn, comment) -> the record appended to RAG_FEEDBACK_DIR/feedback.jsonl
   /new_conversation() -> forgets this session's conversation.
+  /add_document(file, title, publisher, date, kind, filename) -> {"doc_id", "n_chunks", ...} or {"error"}
+  /remove_document(doc_id) -> {"doc_id", "removed", ...} or {"error"}
+  /documents() -> every corpus file with its status (rag.ui.corpus_tab).
 """
 
 from __future__ import annotations
@@ -22,11 +26,11 @@ from typing import Any
 import rag  # noqa: F401  (sets the offline environment: no analytics, no hub, before gradio is imported)
 import gradio as gr
 
-from rag.ui import render as R
-from rag.errors import InputError, RagError
-from rag.ui.feedback import feedback_path, record_feedback
-from rag.schema import Answer
 from rag.settings import Settings, load_settings
+from rag.ui import corpus_tab
+from rag.ui import render as R
+from rag.ui.chat import ChatApp
+from rag.ui.feedback import feedback_path
 
 log = logging.getLogger("rag.app")
 
@@ -38,9 +42,6 @@ EXAMPLES = [  # one per document of the shipped corpus
     "De combien la région a-t-elle réduit les délais d'implantation des entreprises ?",
     "Combien de fiches variables le collège de prospective a-t-il élaborées ?",
 ]
-INTERNAL_ERROR = ("Désolé, une erreur interne a empêché de répondre à cette question. Elle a été enregistrée "
-                  "dans le journal du serveur ; réessayez ou reformulez la question.")
-NO_DOCUMENT = "Aucun document sélectionné : cochez au moins un document dans « Paramètres »."
 CONCURRENCY_ID = "answer"  # the chat box and the /chat API share one concurrency limit
 
 CSS = """
@@ -60,6 +61,8 @@ table.rag-corpus { width: 100%; border-collapse: collapse; font-size: 0.92em; }
 table.rag-corpus th, table.rag-corpus td { text-align: left; vertical-align: top; padding: 0.4em 0.6em; border-bottom: 1px solid var(--border-color-primary); }
 table.rag-corpus td.rag-num { text-align: right; white-space: nowrap; }
 table.rag-corpus code { font-size: 0.85em; color: var(--body-text-color-subdued); }
+.rag-skipped { margin-top: 0.8em; font-size: 0.92em; }
+.rag-skipped small { color: var(--body-text-color-subdued); }
 """
 
 
@@ -74,8 +77,12 @@ def launch_kwargs(settings: Settings, host: str | None = None, port: int | None 
         share=False,  # never open a public tunnel
         auth=auth,
         auth_message="Identifiez-vous pour accéder à l'assistant." if auth else None,
-        allowed_paths=[str(settings.corpus_dir)],  # the only files the app may serve besides its own
-        max_file_size="1mb",  # the app takes no uploads; cap anything that tries
+        # No allowed_paths: the app serves no file of its own folders (a corpus page with <script>, served
+        # inline, would run on the app's origin; metadata.json would be downloadable). Documents are shown
+        # through the app's views only (the Corpus tab's text box), and these folders are blocked outright.
+        blocked_paths=[str(settings.corpus_dir), str(settings.index_dir), str(settings.feedback_dir)],
+        # Gradio refuses larger uploads before they reach the disk; without uploads, cap anything that tries
+        max_file_size=int(settings.max_upload_mb * 1_000_000) if settings.uploads_allowed else "1mb",
         enable_monitoring=False,
         ssr_mode=False,  # server-side rendering would need Node.js; the static frontend is enough
         pwa=False,
@@ -83,224 +90,8 @@ def launch_kwargs(settings: Settings, host: str | None = None, port: int | None 
         footer_links=["api"],
         show_error=False,  # exceptions become French chat messages, never raw tracebacks
         theme=gr.themes.Soft(),  # built-in theme with local fonts: nothing is fetched from the internet
-        css=CSS,
+        css=CSS + corpus_tab.CSS,
     )
-
-
-# --- the app -------------------------------------------------------------------------------------
-
-class ChatApp:
-    """Session-free handlers around one Assistant; per-session state is a list of turns.
-
-    A turn is {"question", "answer": Answer | None, "history", "options", "error"}; failed turns
-    are kept too so that message positions in the chat map to turns (for votes and the sources panel).
-    """
-
-    def __init__(self, assistant, settings: Settings):
-        self.assistant = assistant
-        self.settings = settings
-        index = assistant.retriever.index
-        self.doc_list = index.documents()
-        self.documents = {d["doc_id"]: d for d in self.doc_list}
-        self.index = index
-
-    # --- answering ------------------------------------------------------------------------------
-    def options(self, doc_ids, mode, k, answerer) -> dict[str, Any]:
-        """Assistant keyword options from the control values (defaults from settings)."""
-        ids = list(dict.fromkeys(doc_ids)) if doc_ids else None
-        unknown = [d for d in ids or [] if d not in self.documents]
-        if unknown:
-            raise InputError(f"Document inconnu : {', '.join(map(str, unknown))}. "
-                             f"Documents disponibles : {', '.join(self.documents)}.")
-        if ids is not None and set(ids) >= set(self.documents):
-            ids = None  # every document ticked: no filter, same as the command line
-        try:
-            k_val = int(k) if k not in (None, "") else None
-        except (TypeError, ValueError):
-            k_val = -1
-        if k_val is not None and not 1 <= k_val <= 100:
-            raise InputError(f"Nombre de passages invalide ({k!r}) : choisissez un nombre entre 1 et 100.")
-        if mode and mode not in R.MODE_LABELS:
-            raise InputError(f"Mode de recherche inconnu ({mode!r}) : choisissez parmi {', '.join(R.MODE_LABELS)}.")
-        if answerer and answerer not in R.ANSWERER_LABELS:
-            raise InputError(f"Rédaction inconnue ({answerer!r}) : choisissez parmi {', '.join(R.ANSWERER_LABELS)}.")
-        answerer = answerer or None
-        if answerer == "llm" and not self.settings.llm_configured:
-            raise InputError("Aucun LLM n'est configuré : définissez RAG_LLM_BASE_URL, ou choisissez la rédaction extractive.")
-        return {"mode": mode or None, "k": k_val, "doc_ids": ids, "answerer": answerer}
-
-    def answer_stream(self, question: str, history: list[tuple[str, str]], options: dict[str, Any]):
-        """Yields ("text", str) while the answer streams, then ("answer", Answer), or ("input", French message)
-        for a question that cannot be asked, or ("error", French message) when answering failed.
-
-        Never raises: every failure becomes a readable French message, and unexpected ones are logged."""
-        problem = R.question_problem(question, self.settings.max_question_chars)
-        if problem:
-            yield "input", problem
-            return
-        try:
-            for item in self.assistant.stream(question.strip(), history, **options):
-                if isinstance(item, Answer):
-                    yield "answer", item
-                    return
-                yield "text", str(item)
-            raise RuntimeError("the assistant's stream ended without an Answer")
-        except InputError as exc:
-            log.info("question refused as invalid: %s", exc)
-            yield "input", f"Question non valide : {exc}"
-        except RagError as exc:
-            log.exception("answering failed: %s", question[:200])
-            yield "error", f"Impossible de répondre pour l'instant : {exc}"
-        except Exception:  # the app must keep serving whatever breaks underneath
-            log.exception("unexpected error while answering: %s", question[:200])
-            yield "error", INTERNAL_ERROR
-
-    # --- chat box (browser) ---------------------------------------------------------------------
-    def respond(self, question, messages, turns, doc_ids, mode, k, answerer):
-        """Chat box handler: streams into the chat, then attaches the sources to the answer."""
-        messages = list(messages or [])
-        turns = list(turns or [])
-        question = (question or "").strip()
-        history = [(t["question"], t["answer"].answer) for t in turns if t.get("answer") is not None]
-        options, question_error = {}, None
-        if not doc_ids:  # in the browser every box unticked means "search nothing", not "search all"
-            question_error = NO_DOCUMENT
-        else:
-            try:
-                options = self.options(doc_ids, mode, k, answerer)
-            except InputError as exc:
-                question_error = str(exc)
-        messages.append({"role": "user", "content": question or "(question vide)"})
-        messages.append({"role": "assistant", "content": "…"})
-        yield messages, gr.skip(), turns, "", gr.skip()
-        turn = {"question": question, "answer": None, "history": history, "options": options, "error": None}
-        events = [("input", question_error)] if question_error else self.answer_stream(question, history, options)
-        panel = gr.skip()
-        try:
-            for kind, value in events:
-                if kind == "text":
-                    messages[-1] = {"role": "assistant", "content": R.text_to_markdown(value)}
-                    yield messages, gr.skip(), turns, gr.skip(), gr.skip()
-                elif kind in ("input", "error"):
-                    label = "Question non traitée" if kind == "input" else "Erreur"
-                    messages[-1] = {"role": "assistant", "content": f"**{label}.** {R.text_to_markdown(value)}"}
-                    turn["error"] = value
-                else:
-                    answer_md = R.render_answer_markdown(value)
-                    sources_md = R.render_sources_markdown(value, self.documents) if value.citations else None
-                    panel = R.render_sources_html(value, self.documents, turn=len(turns) + 1)
-                    turn["answer"] = value
-                    messages[-1] = {"role": "assistant", "content": answer_md}
-                    if sources_md:  # folded under the answer, so it stays with it however long the chat grows
-                        messages.append({"role": "assistant", "content": sources_md,
-                                         "metadata": {"title": R.sources_title(value), "status": "done"}})
-        except Exception:  # rendering failed: the person still gets a French message and the app keeps serving
-            log.exception("could not show the answer to: %s", question[:200])
-            turn["answer"], turn["error"], panel = None, INTERNAL_ERROR, gr.skip()
-            messages[-1] = {"role": "assistant", "content": f"**Erreur.** {INTERNAL_ERROR}"}
-        turns.append(turn)
-        yield messages, panel, turns, "", self.turn_picker(turns)
-
-    def turn_picker(self, turns):
-        """Dropdown update listing the answered questions (latest selected)."""
-        choices = [(f"{i + 1}. {t['question'][:60]}", i) for i, t in enumerate(turns) if t.get("answer") is not None]
-        return gr.update(choices=choices, value=choices[-1][1] if choices else None)
-
-    def show_turn(self, turns, index):
-        """Sources panel for an earlier answer (its own citations, not the latest ones)."""
-        turns = turns or []
-        if index is None or not isinstance(index, int) or not (0 <= index < len(turns)) or turns[index].get("answer") is None:
-            return gr.skip()
-        return R.render_sources_html(turns[index]["answer"], self.documents, turn=index + 1)
-
-    def select_message(self, messages, turns, evt: gr.SelectData):
-        """Clicking an answer in the chat shows its sources in the panel."""
-        turn = R.turn_of_message(list(messages or []), evt.index)
-        if turn is None or turn >= len(turns or []) or (turns[turn].get("answer") is None):
-            return gr.skip(), gr.skip()
-        return R.render_sources_html(turns[turn]["answer"], self.documents, turn=turn + 1), turn
-
-    def new_conversation(self):
-        """Forget the conversation of this session."""
-        return [], R.render_sources_html(None, self.documents), [], "", gr.update(choices=[], value=None), ""
-
-    # --- votes ----------------------------------------------------------------------------------
-    def vote(self, turns, liked: bool, turn_index: int | None, comment: str | None = None) -> dict[str, Any]:
-        """Append a vote on a turn (default: the last answered one) to the feedback file."""
-        answered = [i for i, t in enumerate(turns or []) if t.get("answer") is not None]
-        if not answered:
-            raise InputError("Aucune réponse à évaluer dans cette conversation : posez d'abord une question.")
-        if turn_index is None or turn_index < 0:
-            turn_index = answered[-1] if turn_index in (None, -1) else len(turns) + turn_index
-        if turn_index not in answered:
-            raise InputError(f"La réponse n° {turn_index + 1} n'existe pas ou n'a pas abouti.")
-        t = turns[turn_index]
-        options = {**t["options"], "mode": t["options"].get("mode") or self.settings.retrieval_mode,
-                   "k": t["options"].get("k") or self.settings.top_k,
-                   "answerer": t["options"].get("answerer") or self.settings.answerer,
-                   "embedding_model": self.settings.embedding_model, "turn": turn_index + 1}
-        return record_feedback(self.settings, liked=liked, answer=t["answer"], history=t["history"],
-                               options=options, comment=comment)
-
-    def like(self, messages, turns, data: gr.LikeData):
-        """Thumbs up/down in the chat."""
-        liked = data.liked
-        if isinstance(liked, str):
-            if liked not in ("Like", "Dislike"):
-                return gr.skip()  # un-voting: the record already written stays (the file is append-only)
-            liked = liked == "Like"
-        turn = R.turn_of_message(list(messages or []), data.index)
-        try:
-            record = self.vote(turns, bool(liked), turn)
-        except InputError as exc:
-            return str(exc)
-        except Exception:
-            log.exception("feedback could not be written")
-            return f"Votre avis n'a pas pu être enregistré (voir le journal du serveur, dossier {self.settings.feedback_dir})."
-        sign = "positif" if record["rating"] == "up" else "négatif"
-        return f"Merci : avis {sign} enregistré pour la réponse n° {turn + 1}."
-
-    # --- API ------------------------------------------------------------------------------------
-    def api_chat(self, question, history, doc_ids, mode, k, answerer, turns):
-        """/chat: streams (answer text so far, None), then (final answer text, result record)."""
-        turns = list(turns or [])
-        try:
-            pairs = R.normalize_history(history) if history else [
-                (t["question"], t["answer"].answer) for t in turns if t.get("answer") is not None]
-            options = self.options(doc_ids, mode, k, answerer)
-        except (InputError, ValueError) as exc:
-            msg = f"Requête non valide : {exc}"
-            yield msg, {"error": msg, "error_type": "input"}, turns
-            return
-        question = (question or "").strip()
-        turn = {"question": question, "answer": None, "history": pairs, "options": options, "error": None}
-        for kind, value in self.answer_stream(question, pairs, options):
-            if kind == "text":
-                yield value, None, gr.skip()
-            elif kind in ("input", "error"):
-                turn["error"] = value
-                turns.append(turn)
-                yield value, {"error": value, "error_type": "input" if kind == "input" else "internal"}, turns
-                return
-            else:
-                turn["answer"] = value
-                turns.append(turn)
-                yield value.answer, {**value.to_json(), "turn": len(turns)}, turns
-
-    def api_feedback(self, liked, turn, comment, turns):
-        """/feedback: vote on answer `turn` (1-based; 0 or -1 = the last one) of this session."""
-        index = None if turn in (None, 0, -1) else (int(turn) - 1 if int(turn) > 0 else int(turn))
-        try:
-            return self.vote(turns, bool(liked), index, comment)
-        except InputError as exc:
-            return {"error": str(exc)}
-
-    def read_document(self, doc_id):
-        """Corpus tab: header and whole cleaned text of one document."""
-        doc = self.documents.get(doc_id)
-        if doc is None:
-            return R.render_document_header(None), ""
-        return R.render_document_header(doc), self.index.document_text(doc_id)
 
 
 def build_app(assistant=None, settings: Settings | None = None) -> gr.Blocks:
@@ -318,7 +109,7 @@ def build_app(assistant=None, settings: Settings | None = None) -> gr.Blocks:
 
     with gr.Blocks(title=TITLE, analytics_enabled=False, fill_width=True) as demo:
         turns = gr.State([])
-        gr.Markdown(f"## {TITLE}\nPosez une question en français sur les {len(all_ids)} documents du corpus : "
+        gr.Markdown(f"## {TITLE}\nPosez une question en français sur les documents du corpus : "
                     "la réponse cite ses sources [n], et chaque passage cité apparaît à droite avec la phrase "
                     "qui l'appuie surlignée. Les questions de suivi tiennent compte de la conversation.")
         with gr.Tabs():
@@ -345,25 +136,22 @@ def build_app(assistant=None, settings: Settings | None = None) -> gr.Blocks:
                             k = gr.Slider(1, 20, value=min(settings.top_k, 20), step=1, label="Nombre de passages")
                             answerer_choices = [(R.ANSWERER_LABELS["extractive"], "extractive")]
                             if settings.llm_configured:
-                                answerer_choices.append((f"{R.ANSWERER_LABELS['llm']} ({settings.llm_model})", "llm"))
+                                model_name = settings.llm_model_path.stem if settings.llm_model_path else settings.llm_model
+                                answerer_choices.append((f"{R.ANSWERER_LABELS['llm']} ({model_name})", "llm"))
                             answerer = gr.Radio(answerer_choices, label="Rédaction de la réponse",
                                                 value=settings.answerer if settings.llm_configured else "extractive",
                                                 visible=settings.llm_configured)
                             if not settings.llm_configured:
                                 gr.Markdown("Rédaction : extractive (phrases du corpus, hors ligne). Pour rédiger avec un LLM, "
-                                            "définissez `RAG_LLM_BASE_URL` (serveur compatible OpenAI) et relancez.")
+                                            "définissez `RAG_LLM_BASE_URL` (serveur compatible OpenAI) ou "
+                                            "`RAG_LLM_MODEL_PATH` (fichier .gguf local) et relancez.")
                     with gr.Column(scale=2, min_width=320):
                         gr.Markdown("### Sources")
                         turn_pick = gr.Dropdown(choices=[], value=None, label="Sources de la réponse",
                                                 interactive=True, elem_id="rag-turn")
                         sources = gr.HTML(R.render_sources_html(None, app.documents), elem_id="rag-sources")
             with gr.Tab("Corpus", id="corpus"):
-                gr.Markdown(f"{len(all_ids)} documents, {sum(d.get('n_chunks', 0) for d in app.doc_list)} passages indexés.")
-                gr.HTML(R.render_corpus_html(app.doc_list), elem_id="rag-corpus")
-                doc_pick = gr.Dropdown(choices, value=None, label="Lire un document en entier", elem_id="rag-doc-pick")
-                doc_header = gr.Markdown(R.render_document_header(None))
-                doc_text = gr.Textbox(label="Texte du document (nettoyé, tel qu'indexé)", lines=18, max_lines=30,
-                                      interactive=False, buttons=["copy"], elem_id="rag-doc-text")
+                corpus = corpus_tab.CorpusTab(app, settings).build()
 
         # Hidden components: the programmatic API (gradio_client) with plain, named parameters.
         with gr.Column(visible=False):
@@ -371,12 +159,13 @@ def build_app(assistant=None, settings: Settings | None = None) -> gr.Blocks:
             api_history = gr.JSON(value=[], label="history")
             api_docs = gr.JSON(value=[], label="doc_ids")
             api_mode = gr.Textbox(value="", label="mode")
-            api_k = gr.Number(value=settings.top_k, precision=0, label="k")
+            # JSON, not Number: a Number rejects "abc" before the handler runs and the caller gets no message
+            api_k = gr.JSON(value=str(settings.top_k), label="k")  # a JSON text: the component warns on a bare int
             api_answerer = gr.Textbox(value="", label="answerer")
             api_answer = gr.Textbox(label="answer")
             api_result = gr.JSON(label="result")
             api_liked = gr.Checkbox(value=True, label="liked")
-            api_turn = gr.Number(value=-1, precision=0, label="turn")
+            api_turn = gr.JSON(value="-1", label="turn")
             api_comment = gr.Textbox(value="", label="comment")
             api_record = gr.JSON(label="record")
             api_chat_btn = gr.Button("chat")
@@ -396,7 +185,7 @@ def build_app(assistant=None, settings: Settings | None = None) -> gr.Blocks:
         turn_pick.input(app.show_turn, [turns, turn_pick], [sources], api_visibility="undocumented", queue=False)
         chatbot.select(app.select_message, [chatbot, turns], [sources, turn_pick], api_visibility="undocumented", queue=False)
         chatbot.like(app.like, [chatbot, turns], [vote_note], api_visibility="undocumented", queue=False)
-        doc_pick.change(app.read_document, [doc_pick], [doc_header, doc_text], api_visibility="undocumented", queue=False)
+        corpus.wire(demo, docs)
         api_chat_btn.click(app.api_chat, [api_question, api_history, api_docs, api_mode, api_k, api_answerer, turns],
                            [api_answer, api_result, turns], api_name="chat",
                            concurrency_limit=settings.concurrency_limit, concurrency_id=CONCURRENCY_ID)
@@ -413,11 +202,17 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None) 
     from rag.index.store import ensure_index
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if host:  # the address decides whether uploads are allowed by default (RAG_ALLOW_UPLOAD unset)
+        settings = settings.model_copy(update={"host": host})
     t0 = time.perf_counter()
     ensure_index(settings)  # prints its progress to stderr; a no-op when the index is fresh
     from rag.assistant import Assistant
 
     assistant = Assistant(settings)
+    if settings.llm_model_path is not None:  # start llama.cpp now: a bad model file fails here, not at the first question
+        llm = assistant.llm()
+        print(f"Local model {settings.llm_model_path.name} served by llama.cpp at {llm.settings.llm_base_url} "
+              f"({settings.llm_threads} thread(s)).", file=sys.stderr, flush=True)
     demo = build_app(assistant, settings)
     demo.launch(prevent_thread_lock=True, **launch_kwargs(settings, host, port))
     print(f"Ready in {time.perf_counter() - t0:.1f} s: {demo.local_url} (feedback goes to {feedback_path(settings)}). "

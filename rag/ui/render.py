@@ -4,6 +4,9 @@ Nothing here touches Gradio, so every function is testable on real `Answer`/`Cit
 objects. Document text is untrusted (it comes from files anyone can drop into `corpus/`): every piece
 of it that ends up in HTML goes through `html.escape`, and every piece that ends up in Markdown goes
 through `escape_markdown`, so a passage can neither inject markup nor break the layout.
+
+It is longer than the project's usual ~300 lines on purpose: every place where untrusted text becomes
+HTML or Markdown is in this one file, so the escaping can be reviewed in one reading.
 """
 
 from __future__ import annotations
@@ -250,19 +253,26 @@ def _thousands(n: Any) -> str:
     return f"{int(n or 0):,}".replace(",", "\u202f")
 
 
-def render_corpus_html(documents: Iterable[Mapping[str, Any]]) -> str:
-    """The corpus table: one escaped row per document (title, publisher, date, kind, source, sizes)."""
-    rows = []
-    for d in documents:
-        url = d.get("source_url") or d.get("url")
-        source = f"<a href='{esc(url)}' target='_blank' rel='noopener noreferrer'>lien</a>" if url else "—"
-        rows.append(
-            f"<tr><td>{esc(d.get('title', ''))}<br><code>{esc(d.get('doc_id', ''))}</code></td>"
-            f"<td>{esc(d.get('publisher') or '—')}</td><td>{esc(d.get('date') or '—')}</td>"
-            f"<td>{esc(d.get('kind') or '—')}</td><td>{source}</td>"
-            f"<td class='rag-num'>{int(d.get('n_chunks', 0))}</td><td class='rag-num'>{_thousands(d.get('n_chars', 0))}</td></tr>")
-    head = "".join(f"<th>{h}</th>" for h in ("Document", "Éditeur", "Date", "Type", "Source", "Passages", "Caractères"))
-    return f"<table class='rag-corpus'><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+def is_web_url(url: Any) -> bool:
+    """True for an http(s) address, the only kind rendered as a link: a 'javascript:' or 'data:' address
+    from a metadata file would run script in the app's page when clicked."""
+    return isinstance(url, str) and re.match(r"https?://[^\s/]", url.strip(), re.IGNORECASE) is not None
+
+
+SKIP_REASONS = {  # reason codes of rag.ingest.loaders.Skipped, in French
+    "too_large": "fichier trop volumineux",
+    "not_text": "contenu qui n'est pas du texte (fichier binaire ?)",
+    "unreadable": "fichier illisible",
+    "no_text": "aucun texte trouvé (un PDF scanné doit d'abord passer par l'OCR)",
+    "duplicate_id": "même identifiant qu'un autre fichier",
+}
+
+
+def source_cell(url: Any) -> str:
+    """A document's source address in a table cell: a link when it is http(s), escaped text otherwise."""
+    if is_web_url(url):
+        return f"<a href='{esc(url.strip())}' target='_blank' rel='noopener noreferrer'>lien</a>"
+    return f"<code>{esc(url)}</code>" if url else "—"
 
 
 def render_document_header(doc: Mapping[str, Any] | None) -> str:
@@ -299,6 +309,10 @@ def question_problem(question: str | None, max_chars: int) -> str | None:
     if len(q) > max_chars:
         return (f"Votre question est trop longue ({len(q)} caractères, au plus {max_chars}) : "
                 "raccourcissez-la ou découpez-la en plusieurs questions.")
+    try:
+        q.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates: bytes that were not UTF-8, or a broken JSON escape
+        return "Votre question contient des caractères invalides (pas du texte UTF-8) : retapez-la."
     return None
 
 
@@ -325,12 +339,13 @@ def normalize_history(history: Any) -> list[tuple[str, str]]:
     if not history:
         return []
     if not isinstance(history, (list, tuple)):
-        raise ValueError("history must be a list of [question, answer] pairs or of chat messages")
+        raise ValueError("history doit être une liste de paires [question, réponse] ou de messages de chat")
     pairs: list[tuple[str, str]] = []
     pending: str | None = None
     for item in history:
         if isinstance(item, Mapping):
-            if (item.get("metadata") or {}).get("title"):
+            meta = item.get("metadata")
+            if isinstance(meta, Mapping) and meta.get("title"):
                 continue
             role, text = item.get("role"), message_text(item.get("content"))
             if role == "user":
@@ -343,7 +358,7 @@ def normalize_history(history: Any) -> list[tuple[str, str]]:
         elif isinstance(item, (list, tuple)) and len(item) == 2:
             pairs.append((message_text(item[0]), message_text(item[1])))
         else:
-            raise ValueError(f"history item not understood: {item!r:.80}")
+            raise ValueError(f"élément de history incompris : {item!r:.80}")
     if pending is not None:
         pairs.append((pending, ""))
     return pairs

@@ -249,6 +249,21 @@ class PostgresStore:
         recent = g.cache["sentences"]
         return {r: recent[r] for r in rows}
 
+    def chunk_vector(self, row: int) -> np.ndarray:
+        """The L2-normalised embedding of chunk `row` (the answerer compares it with the question's)."""
+        g = self.generation
+        recent: OrderedDict = g.cache.setdefault("chunk_vectors", OrderedDict())
+        row = int(row)
+        if row not in recent:
+            with self.connection() as conn, conn.cursor(binary=True) as cur:
+                got = cur.execute(sql.SQL("SELECT embedding FROM {}.chunks WHERE row_id = %s").format(g.schema), [row]).fetchone()
+            if got is None:
+                raise IndexError(f"no chunk at row {row}")
+            recent[row] = np.asarray(got[0], dtype=np.float32)
+            while len(recent) > _RECENT_ROWS:
+                recent.popitem(last=False)
+        return recent[row]
+
     def sentence_spans(self, row: int) -> list[tuple[int, int]]:
         """(start, end) character offsets of the sentences of chunk `row` inside the chunk text."""
         g = self.generation

@@ -1,0 +1,95 @@
+"""When to refuse: the answer must be in the documents, and a near-miss is refused, not quoted.
+
+The reasons, tried in order (each a short tag recorded for the evaluation report):
+- `no-unit`: nothing quotable was retrieved;
+- `unknown-name`: a name of the question occurs nowhere in the corpus ("Occitanie" aside, "Windows");
+- `out-of-vocabulary`: most of the question's rarity-weighted terms are words the corpus never uses
+  ("la recette de la flamiche aux poireaux"), even through a close form, and no unit is close in meaning
+  (an English question about the corpus is);
+- `weak-evidence`: the best units' evidence (coverage and cosine) is under the calibrated threshold;
+- `no-answer-of-kind`: a datum is asked (a figure, a date, a name, a place...) and no unit holds one about
+  the question's focus with enough evidence: the topic is in the corpus, the asked detail is not
+  ("Qui dirige l'entreprise Nacon ?" when no head of Nacon is named);
+- `focus-unsupported`: a rare name of the question only appears in units that match the rest of it
+  poorly (a map label "Occitanie" is no evidence about Occitanie's industrial policy).
+Thresholds live in the settings' answer group and are calibrated by cross-validation on the shipped
+question set (scripts/calibrate_answerer.py), never by hand against one question.
+"""
+
+from __future__ import annotations
+
+import re
+
+from rag.answer.question import QuestionAnalysis
+from rag.answer.scoring import QuestionTerms, Vocabulary, fits_kind
+from rag.answer.units import Unit
+from rag.settings import AnswerSettings
+from rag.text.analysis import analyze
+
+TOP_UNITS = 5  # the best units an answer would be drawn from
+
+
+COMMON_WORD_ZIPF = 3.0  # a word this frequent in the question's language is a word, not necessarily a name
+
+
+def unknown_names(q: QuestionAnalysis, vocab: Vocabulary) -> list[str]:
+    """Focus names none of whose stems any indexed chunk contains. A capitalised common word of the
+    question's language ("the Agency's maps") is not taken for a name the corpus should know."""
+    from wordfreq import zipf_frequency
+
+    out = []
+    for name in q.focus:
+        stems = [s for s in analyze(name) if not s.isdigit()]
+        if not stems or any(vocab.df.get(s, 0) for s in stems):
+            continue
+        words = re.findall(r"[^\W\d_]+", name.lower())
+        if q.language == "en" and all(zipf_frequency(w, "en") >= COMMON_WORD_ZIPF for w in words):
+            continue
+        out.append(name)
+    return out
+
+
+def typed_support(q: QuestionAnalysis, qt: QuestionTerms, units: list[Unit], w: AnswerSettings) -> float:
+    """How well the best unit holding the asked datum answers what is asked (0 when none fits).
+
+    A unit fits when it holds the kind of answer asked for, meets the question's constraints (its years and
+    phases: "le budget pour l'année 2026", "la phase I"), sits in a passage about the question's own focus
+    (the passage or its heading names it), and, for "combien de X", has the figure followed by X. Its
+    support is then what it says of the asked property — the question's words other than its names — in
+    words (rarity-weighted share found in the unit) or in meaning (cosine with the question stripped of its
+    names): naming Asterodyn and a sum of money is no answer to Asterodyn's turnover. For an English question the words cannot be compared with a
+    French text, so its meaning counts in proportion."""
+    share = qt.known_share
+    # in a French question the asked property must show in words too (one of its words at least): meaning
+    # alone takes a sum of money near "Asterodyn" for its turnover. An English question's words cannot be
+    # compared with the French text: there the meaning decides.
+    words_needed = q.language == "fr" and share >= 0.5
+    return max(((w.coverage * share * u.extras.get("property", 0.0) + w.cosine * u.extras.get("property_cosine", u.cosine))
+                / (w.coverage * share + w.cosine) for u in units
+                if fits_kind(u, q) and (not words_needed or u.extras.get("property", 0.0) > 0)), default=0.0)
+
+
+def refusal_reason(q: QuestionAnalysis, qt: QuestionTerms, ranked: list[Unit], vocab: Vocabulary,
+                   w: AnswerSettings) -> str | None:
+    """Why the evidence is too weak to answer (a short tag), or None to answer."""
+    if not ranked or not qt.weights:
+        return "no-unit"
+    if unknown_names(q, vocab):
+        return "unknown-name"
+    # most of a French question is words the corpus never uses: its topic is not in the documents. An English
+    # question's words are unknown to a French corpus anyway: its embedding similarity decides (weak-evidence).
+    if q.language == "fr" and 1.0 - qt.known_share >= w.out_of_vocabulary:
+        return "out-of-vocabulary"
+    if max(u.evidence for u in ranked[:TOP_UNITS]) < w.evidence_threshold:
+        return "weak-evidence"
+    if q.specific and typed_support(q, qt, ranked, w) < w.kind_threshold:
+        return "no-answer-of-kind"
+    for name in q.focus:
+        stems = set(analyze(name))
+        if not stems or max(vocab.df.get(s, 0) for s in stems) > w.rare_name_df:
+            continue  # a name the corpus uses everywhere singles out no evidence
+        support = max((u.evidence for u in ranked if stems <= u.terms and not u.debris), default=0.0)
+        if support < w.focus_threshold:
+            return "focus-unsupported"
+    return None
+

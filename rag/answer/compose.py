@@ -1,0 +1,174 @@
+"""Composing the answer from scored units: one fact, every item of a list, or the few parts of a synthesis.
+
+- A datum (figure, date, name, place...) gets the one best unit that holds it.
+- A list gets every item found: the items of the list the best unit belongs to (a bullet list and the
+  sentence introducing it), then, until the number asked for is reached ("les trois ports"), further
+  units that hold the asked kind and match the question.
+- A question asking two things ("… et combien ?") or a cause, a definition or a description gets the best
+  unit, then at most `max_units - 1` more, each only when it brings question words the chosen ones miss
+  (`completes`) and scores close to the best (`keep_ratio`): no unit is added without its own support.
+- A unit opening on an anaphor ("Cette PME…") is preceded by the sentence it points to when that sentence
+  holds something asked that this one lacks.
+- A sentence longer than `max_words` is quoted at the clauses that answer, verbatim, with "…" where it
+  is cut; the citation keeps the whole sentence, which the sources panel highlights.
+"""
+
+from __future__ import annotations
+
+import re
+
+from rag.answer.question import QuestionAnalysis
+from rag.answer.scoring import QuestionTerms, fits_kind
+from rag.answer.units import Unit, display_text, terms
+from rag.settings import AnswerSettings
+
+_CLAUSE_BREAK = re.compile(r"(?<=[,;:])\s+|\s+(?=[–—(])|(?<=[)])\s+")
+
+
+def _same_text(a: Unit, b: Unit) -> bool:
+    """The same words quoted twice (overlapping chunks repeat sentences, sometimes with a fragment attached)."""
+    x, y = re.sub(r"\W", "", a.text.lower().rstrip(".")), re.sub(r"\W", "", b.text.lower().rstrip("."))
+    return x in y or y in x
+
+
+def _new_share(u: Unit, covered: set[str], qt: QuestionTerms) -> float:
+    return sum(wt for t, wt in qt.weights.items() if t in u.terms and t not in covered) / qt.total
+
+
+def choose(q: QuestionAnalysis, qt: QuestionTerms, ranked: list[Unit], w: AnswerSettings) -> list[Unit]:
+    """The units of the answer, in the order they are quoted."""
+    if not ranked:
+        return []
+    # a datum asked: the best unit that gives it under the question's constraints, else the best holding one
+    best = (next((u for u in ranked if fits_kind(u, q)), None) or next((u for u in ranked if u.holds), ranked[0])
+            if q.kind else ranked[0])
+    if q.is_list:
+        # a list is best answered by a list: a unit of one (a bullet item, or the sentence introducing the
+        # bullets) scoring close to the best takes its place
+        grouped = next((u for u in ranked if u.group is not None and u.score >= best.score * w.keep_ratio), None)
+        return _list_items(q, qt, grouped or best, ranked, w)
+    chosen = [best]
+    covered = set(best.terms)
+    for kind in q.also:  # "… et quand ?": the best unit holding the second thing asked, unless already there
+        from rag.answer.kinds import holds
+
+        if any(holds(kind, c.text, q) for c in chosen):
+            continue
+        extra = next((u for u in ranked if holds(kind, u.text, q) and u.score >= best.score * w.keep_ratio
+                      and not any(_same_text(u, c) for c in chosen)), None)
+        if extra is not None:
+            chosen.append(extra)
+            covered |= extra.terms
+    if not q.specific:
+        for u in ranked:
+            if len(chosen) >= w.max_units:
+                break
+            if u in chosen or any(_same_text(u, c) for c in chosen) or u.score < best.score * w.keep_ratio:
+                continue
+            if (u.prose or u.item) and _new_share(u, covered, qt) >= w.completes:
+                chosen.append(u)
+                covered |= u.terms
+    return _with_antecedents(chosen, qt)
+
+
+_COUNT_WORDS = {"deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "six": 6, "sept": 7, "huit": 8, "neuf": 9, "dix": 10}
+
+
+def announced_count(text: str, noun: str | None) -> int | None:
+    """The number of items a sentence announces for the asked noun ("trois outils vont être mis…")."""
+    if not noun:
+        return None
+    m = re.search(r"\b(\d{1,2}|" + "|".join(_COUNT_WORDS) + r")\s+(?:\w+\s+)?" + re.escape(noun[:max(4, len(noun) - 1)]),
+                  text, re.IGNORECASE)
+    if not m:
+        return None
+    token = m.group(1).lower()
+    return int(token) if token.isdigit() else _COUNT_WORDS[token]
+
+
+def _enumerated(text: str) -> int:
+    """Items enumerated after a colon ("… : A, B et C" -> 3), 1 when there is no colon."""
+    head, colon, tail = text.partition(":")
+    if not colon:
+        return 1
+    return len([x for x in re.split(r"[,;]|\bet\b|\bmais aussi\b", tail) if len(x.split()) >= 2])
+
+
+def _numbers(text: str) -> set[str]:
+    from rag.text.normalize import numbers_in
+
+    return numbers_in(text)
+
+
+def _list_items(q: QuestionAnalysis, qt: QuestionTerms, best: Unit, ranked: list[Unit], w: AnswerSettings) -> list[Unit]:
+    """Every item of the best unit's list, then other units holding items, up to the number asked.
+
+    A sentence announcing "trois outils : A, B" with fewer items than announced goes on in the next
+    sentences of its passage ("Mais aussi C."), which are taken until the count is reached."""
+    items: list[Unit] = []
+    if q.numbers and any(q.numbers <= _numbers(u.text) for u in ranked):
+        # "les sites de 2 000 à 4 999 salariés": every unit with the question's figures (the rows of a table)
+        rows = [u for u in ranked if q.numbers <= _numbers(u.text)]
+        return sorted(rows[: w.max_items], key=lambda u: (u.n, u.start))
+    if best.group is not None:
+        group = sorted((u for u in ranked if u.n == best.n and u.group == best.group), key=lambda u: u.start)
+        items = group[: w.max_items + 1]
+    else:
+        items = [best]
+        announced = announced_count(best.text, q.noun)
+        if announced:
+            found = _enumerated(best.text)
+            following = sorted((u for u in ranked if u.n == best.n and u.start >= best.end), key=lambda u: u.start)
+            for u in following[: max(0, announced - found)]:
+                items.append(u)
+    wanted = q.count or 0
+    found = sum(1 for u in items if u.item) or len(items)
+    for u in ranked:
+        if wanted and found >= wanted or len(items) > w.max_items:
+            break
+        if u in items or any(_same_text(u, c) for c in items) or u.score < best.score * w.keep_ratio:
+            continue
+        if (not q.kind or u.holds) and (u.item or u.prose) and (wanted or _new_share(u, set().union(*(c.terms for c in items)), qt) >= w.completes):
+            items.append(u)
+            found += 1
+    return items
+
+
+def _with_antecedents(chosen: list[Unit], qt: QuestionTerms) -> list[Unit]:
+    """Put before an anaphoric unit the sentence it points to, when that one holds an asked term it lacks."""
+    shown: list[Unit] = []
+    for u in chosen:
+        p = u.prev
+        if p is not None and p not in shown and p not in chosen and any(t in p.terms for t in set(qt.weights) - u.terms):
+            shown.append(p)
+        if u not in shown:
+            shown.append(u)
+    return shown
+
+
+def quoted_text(u: Unit, q: QuestionAnalysis, qt: QuestionTerms, max_words: int) -> str:
+    """What the answer shows of a unit: the whole unit, or for a sentence longer than `max_words` the same
+    sentence with the clauses at its ends that hold nothing asked (no question word, no datum of the asked
+    kind) cut off while it is too long, verbatim, with "…" where it is cut. Clauses in the middle are
+    never cut: what answers stays whole."""
+    if u.words <= max_words:
+        return u.text
+    from rag.answer.kinds import holds
+
+    pieces = [p for p in _CLAUSE_BREAK.split(u.text.rstrip(".")) if p.strip()]
+
+    def useful(piece: str) -> bool:
+        return any(t in terms(piece) for t in qt.weights) or (q.specific and holds(q.kind, piece, q))
+
+    i, j = 0, len(pieces)
+    while j - i > 1 and len(" ".join(pieces[i:j]).split()) > max_words:
+        if not useful(pieces[j - 1]):
+            j -= 1
+        elif not useful(pieces[i]):
+            i += 1
+        else:
+            break
+    if (i, j) == (0, len(pieces)):
+        return u.text
+    window = " ".join(pieces[i:j]).strip(" ,;:–—")
+    return ("… " if i > 0 else "") + (window + "…" if j < len(pieces) else display_text(window))

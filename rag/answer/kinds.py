@@ -1,0 +1,147 @@
+"""Does a unit hold the kind of answer a question asks for? One detector per kind, from the unit's words.
+
+A figure is a number the question does not already give; an amount, a number with a currency; a date, a
+year, a month, a season or a quarter; a duration, a number of months, years...; a person, a first and last
+name; an agent, a name of a person or an organisation (a capitalised word or an acronym the question does
+not use); a place, a capitalised name after a preposition of place; a cause, a causal connective
+(data/causal_markers_fr.txt); a definition, the asked term with an expansion (brackets, a colon, a verb
+of meaning from data/definition_markers_fr.txt, or words whose initials spell the acronym). Kinds with no
+detector (a description, "comment") are held by every unit.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from rag.answer.question import QuestionAnalysis
+from rag.text.analysis import analyze, fold_accents
+from rag.text.wordlists import word_list
+
+_YEAR = re.compile(r"^(?:19|20)\d\d$")
+_MONTHS = ("janvier|février|fevrier|mars|avril|mai|juin|juillet|août|aout|septembre|octobre|novembre|décembre|decembre|"
+           "january|february|march|april|may|june|july|august|september|october|november|december")
+_DATE = re.compile(r"\b(?:(?:19|20)\d\d|" + _MONTHS + r"|printemps|été|automne|hiver|trimestre|semestre)\b", re.I)
+_NUMBER_WORD = (r"\d[\d\s.,\u202f\u00a0]*|un|une|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|quinze|"
+                r"vingt|trente|quarante|cinquante|cent|mille|quelques|plusieurs")
+_DURATION = re.compile(r"\b(?:" + _NUMBER_WORD + r")\s*(?:mois|ans|années|annees|semaines|jours|heures|décennies|"
+                       r"months|years|weeks|days)\b", re.I)
+_MONEY = re.compile(r"(?:\d[\d\s.,\u202f\u00a0]*|\b(?:un|une|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|cent)\s+)"
+                    r"(?:millions?\s+|milliards?\s+|Md\s*|M\s*|k\s*)?(?:d['’]\s*)?(?:€|euros?\b|M€|Md€|k€)"
+                    r"|\b(?:un|une|deux|trois|cinq|dix|cent)\s+(?:millions?|milliards?)\b", re.I)
+# Quantities written in words ("une vingtaine", "la moitié", "un tiers"): figures too.
+_FIGURE_WORDS = re.compile(r"\b(?:dizaine|douzaine|quinzaine|vingtaine|trentaine|quarantaine|cinquantaine|centaine|"
+                           r"milliers?|millions?|milliards?|moitié|tiers|quart|deux|trois|quatre|cinq|six|sept|huit|"
+                           r"neuf|dix|onze|douze|quinze|vingt|trente|cent|mille)\b", re.I)
+_PROPER = re.compile(r"(?<![\w'’-])(?:[A-ZÀ-Ý][\w’'&-]*[A-Za-zÀ-ÿ0-9]|[A-Z]{2,}\d*)")
+_PERSON = re.compile(r"(?<![\w'’-])[A-ZÀ-Ý][a-zà-ÿ]+(?:-[A-ZÀ-Ý][a-zà-ÿ]+)?\s+(?:[A-ZÀ-Ý]{2,}\b|[A-ZÀ-Ý][a-zà-ÿ]+)")
+_PLACE = re.compile(r"\b(?:à|au|aux|en|dans|près de|près d['’]|de|du|d['’]|sur|vers|in|at|near)\s*"
+                    r"(?P<name>[A-ZÀ-Ý][\w’'-]+(?:[- ](?:[a-z]{1,3}[- ])?[A-ZÀ-Ý][\w’'-]+)*)")
+_EXPANSION = r"(?:\s*[(\[:]\s*[A-Za-zÀ-ÿ]|\s*[(\[][^)\]]{6,}[)\]]|\s*,\s+(?:c['’]est[- ]à[- ]dire|soit)\b)"
+
+
+@lru_cache(maxsize=None)
+def _markers(name: str) -> re.Pattern:
+    phrases = sorted(word_list(f"answer/data/{name}"), key=len, reverse=True)
+    return re.compile(r"\b(?:" + "|".join(re.escape(p) for p in phrases) + r")\b")
+
+
+def _folded(text: str) -> str:
+    return re.sub(r"[^a-z0-9']+", " ", fold_accents(text.lower()).replace("’", "'")).replace("'", " ")
+
+
+# A number standing as a word: not glued to letters ("R4", "A16", "CO2" are names, not quantities).
+_STANDALONE_NUMBER = re.compile(r"(?<![^\W\d_])\d+(?:[ .\u202f\u00a0]\d{3})*(?:,\d+)?(?![^\W\d_])")
+
+
+def new_numbers(text: str, q: QuestionAnalysis) -> set[str]:
+    """Numbers of `text` the question does not give (years only when a date is asked)."""
+    found = {re.sub(r"[ .\u202f\u00a0]", "", m.group(0)) for m in _STANDALONE_NUMBER.finditer(text)}
+    return {n for n in found - q.numbers if not _YEAR.match(n) or n not in q.years}
+
+
+def _names(text: str) -> list[str]:
+    """Capitalised words and acronyms not opening the text (a capital there may only mark the sentence)."""
+    return [m.group(0) for m in _PROPER.finditer(text) if m.start() > 0]
+
+
+def _new_name(found: str, q: QuestionAnalysis) -> bool:
+    f = fold_accents(found.lower())
+    return not any(f in fold_accents(x.lower()) or fold_accents(x.lower()) in f for x in q.focus) and bool(analyze(found))
+
+
+def counted_near_number(text: str, q: QuestionAnalysis) -> bool:
+    """The counted noun of "combien de X" stands within three words after a new number ("2.800 emplois")."""
+    if not q.counted:
+        return False
+    for m in _STANDALONE_NUMBER.finditer(text):
+        if not new_numbers(m.group(0), q):
+            continue
+        after = text[m.end():m.end() + 60].split()[:3]
+        if any(q.counted in analyze(w) for w in after):
+            return True
+    return False
+
+
+def acronym_expansion(text: str, acronym: str) -> bool:
+    """Consecutive content words of `text` whose initials spell `acronym` ("SOFIE" in "Saint-Omer Flandre
+    Interface d'Entreprises", "SNCF" in "Société nationale des chemins de fer"): stop words are skipped."""
+    from rag.text.analysis import STOPWORDS
+
+    initials = "".join(w[0].upper() for w in re.findall(r"[^\W\d_]+", text)
+                       if fold_accents(w.lower()) not in STOPWORDS and len(w) > 1)
+    return len(acronym) >= 2 and fold_accents(acronym.upper()) in fold_accents(initials)
+
+
+def holds(kind: str | None, text: str, q: QuestionAnalysis) -> bool:
+    """Whether `text` holds an answer of `kind` for question `q` (kinds without a detector: always)."""
+    if kind == "figure":
+        return bool(new_numbers(text, q)) or bool(_FIGURE_WORDS.search(text) and not q.numbers)
+    if kind == "amount":
+        return any(new_numbers(m.group(0), q) or not re.search(r"\d", m.group(0)) for m in _MONEY.finditer(text))
+    if kind == "date":
+        return any(m.group(0) not in q.years for m in _DATE.finditer(text))
+    if kind == "duration":
+        return bool(_DURATION.search(text)) or bool(re.search(r"\b(?:19|20)\d\d\s*[-–/]\s*(?:19|20)\d\d\b", text))
+    if kind == "person":
+        return any(_new_name(m.group(0), q) for m in _PERSON.finditer(text)) or _role_noun(text, q)
+    if kind == "agent":
+        return any(_new_name(name, q) for name in _names(text)) or _role_noun(text, q)
+    if kind == "place":
+        # a place is a name: after a preposition of place in prose, in any position in a list or a table row
+        # ("Ports stratégiques : Dunkerque (59), Calais (62)")
+        return (any(_new_name(m.group("name"), q) for m in _PLACE.finditer(text))
+                or any(_new_name(name, q) for name in _names(text)))
+    if kind == "cause":
+        return bool(_markers("causal_markers_fr.txt").search(_folded(text)))
+    if kind == "definition":
+        return is_definition(text, q)
+    return True
+
+
+@lru_cache(maxsize=1)
+def _person_nouns() -> frozenset[str]:
+    from rag.text.wordlists import word_table
+
+    return frozenset(analyze(" ".join(noun for noun, kind in word_table("answer/data/answer_nouns.tsv") if kind == "person")))
+
+
+def _role_noun(text: str, q: QuestionAnalysis) -> bool:
+    """A person named by their role ("le chef de l'État", "la directrice") the question does not already use."""
+    return bool((set(analyze(text)) & _person_nouns()) - set(q.terms))
+
+
+def is_definition(text: str, q: QuestionAnalysis) -> bool:
+    """The asked term with an expansion: brackets, a colon, a verb of meaning, or initials spelling it."""
+    for term in q.focus or ():
+        if term.isupper() and acronym_expansion(text, term):
+            return True
+        if re.search(re.escape(term) + _EXPANSION, text, re.I):
+            return True
+    return bool(_markers("definition_markers_fr.txt").search(_folded(text)))
+
+
+def mentions(text_terms: frozenset[str], name: str) -> bool:
+    """All content stems of a focus name occur among a unit's terms."""
+    stems = set(analyze(name))
+    return bool(stems) and stems <= text_terms

@@ -1,0 +1,238 @@
+"""Question analysis: what kind of answer is asked for, about what, under which constraints.
+
+From the wording alone (no model), a question gives:
+- its `kind`: figure, amount, date, duration, person, agent (person or organisation), place, cause,
+  definition, manner, yesno, or None (a description: "que propose X", "quel est le rôle de X");
+  interrogative words are looked up in data/question_words.tsv and the noun after "quel" in
+  data/answer_nouns.tsv (both say where their words come from);
+- whether it asks for a list (a plural "quels/quelles + noun", "citez", several items), and how many
+  items when it says so ("les trois ports");
+- its `focus`: the names it asks about (capitalised words and acronyms, quoted phrases), the entities an
+  answer must be about;
+- its constraints: the numbers and years it mentions (an answer repeating them is not new), an ordinal
+  or roman numeral ("phase II");
+- the counted noun of "combien de X" (the answer is a figure followed by X).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from rag.text.analysis import analyze, fold_accents
+from rag.text.normalize import numbers_in
+from rag.text.wordlists import word_list, word_table
+
+KINDS = ("figure", "amount", "date", "duration", "person", "agent", "place", "cause", "definition", "manner",
+         "yesno", "list")
+# Kinds whose answer is a specific datum a sentence either holds or not: a near-miss is refused on them.
+SPECIFIC = frozenset({"figure", "amount", "date", "duration", "person", "agent", "place"})
+
+_NUMBER_WORDS = {"deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "six": 6, "sept": 7, "huit": 8, "neuf": 9, "dix": 10,
+                 "two": 2, "three": 3, "four": 4, "five": 5}
+_MONEY_NOUNS = frozenset({"argent", "euros", "euro", "money", "dollars"})
+# Verbs asking for a meaning wherever they stand ("Comment le document définit-il X ?"): French grammar's
+# metalinguistic verbs, as in data/definition_markers_fr.txt.
+_MEANING_VERB = re.compile(r"\b(?:definit|definissent|signifie|signifient|designe|designent|veut dire|veulent dire|"
+                           r"entend on|appelle t on|mean|means|stand for|stands for)\b")
+# Adjectives that stand before the noun in French ("le premier employeur", "les principaux ingrédients").
+_PRENOMINAL = frozenset("premier premiere premiers premieres dernier derniere derniers dernieres principal principale "
+                        "principaux principales grand grande grands grandes petit petite nouveau nouvelle nouveaux "
+                        "nouvelles seul seule seuls seules meilleur meilleure autre autres main first last".split())
+_QUEL = re.compile(r"\b(?P<det>quel|quelle|quels|quelles|lequel|laquelle|lesquels|lesquelles|which|what)\b"
+                   r"(?:\s+(?:est|sont|etait|etaient|sera|seront|fut|a ete|ont ete|is|are|was|were))?"
+                   r"(?:\s+(?:le|la|les|l|un|une|des|du|de|the|a|an))?"
+                   r"\s+(?P<noun>[a-z]+(?:\s+[a-z]+){0,2})")
+_QUOTED = re.compile(r"[«“\"]\s*([^»”\"]{2,80}?)\s*[»”\"]")
+# A capitalised word not opening the question, or an acronym; hyphenated names stay whole ("Hauts-de-France").
+_NAME = re.compile(r"(?<![\w'’-])(?:[A-ZÀ-Ý][\w’'&-]*[A-Za-zÀ-ÿ0-9]|[A-Z]{2,}\d*)")
+_ROMAN = re.compile(r"\b(?:I|II|III|IV|V|VI|VII|VIII)\b")
+_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+_COUNTED = re.compile(r"\b(?:combien|how many)\s+(?:de\s+|d['’]\s*)?([^\W\d_]+)", re.IGNORECASE)
+_COUNT = re.compile(r"\b(?:les|the)\s+(deux|trois|quatre|cinq|six|sept|huit|neuf|dix|two|three|four|five|\d)\s+", re.I)
+
+
+@dataclass(frozen=True)
+class QuestionAnalysis:
+    """What the answerer needs to know about a question."""
+
+    text: str
+    kind: str | None
+    is_list: bool
+    count: int | None  # items asked for ("les trois ports"), when said
+    focus: tuple[str, ...]  # names and quoted phrases the answer must be about
+    numbers: frozenset[str]  # numbers the question already gives
+    years: frozenset[str]
+    romans: frozenset[str]  # "phase II"
+    counted: str | None  # stem of X in "combien de X"
+    noun: str | None = None  # the head noun after "quel", folded
+    terms: tuple[str, ...] = field(default_factory=tuple)  # analysed content terms (stems)
+    also: tuple[str, ...] = field(default_factory=tuple)  # kinds of further things asked ("... et quand ?")
+    language: str = "fr"  # "en" when its function words are English
+    focus_carried: bool = False  # the focus comes from the conversation, not from the question's own words
+    counted_carried: bool = False  # so does the counted noun ("Et lors de la phase I ?" after "combien de territoires")
+
+    @property
+    def specific(self) -> bool:
+        """The answer is a datum (figure, date, name, place...) a sentence holds or does not hold."""
+        return self.kind in SPECIFIC
+
+
+@lru_cache(maxsize=1)
+def _question_words() -> tuple[tuple[re.Pattern, str], ...]:
+    return tuple((re.compile(r"(?:^|\s)" + re.escape(phrase) + r"(?:\s|$)"), kind)
+                 for phrase, kind in word_table("answer/data/question_words.tsv"))
+
+
+@lru_cache(maxsize=1)
+def _answer_nouns() -> dict[str, str]:
+    return dict(word_table("answer/data/answer_nouns.tsv"))
+
+
+def _folded(text: str) -> str:
+    """Lower case, accents folded, every run of non-alphanumerics a single space ("Qu'est-ce" -> "qu est ce")."""
+    return re.sub(r"[^a-z0-9]+", " ", fold_accents(text.lower())).strip()
+
+
+def _singular(noun: str) -> str:
+    if noun.endswith("ies") and len(noun) > 4:
+        return noun[:-3] + "y"  # English "companies"
+    if len(noun) > 3 and noun[-1] in "sx" and not noun.endswith("ss"):
+        return noun[:-1]
+    return noun
+
+
+def _noun_kind(after_quel: str) -> tuple[str | None, str | None]:
+    """(kind, head noun) for the words after "quel": the longest known noun phrase first, past the
+    adjectives that stand before a French noun ("le premier employeur")."""
+    nouns = _answer_nouns()
+    ws = after_quel.split()
+    while ws and ws[0] in _PRENOMINAL:
+        ws = ws[1:]
+    for n in (3, 2, 1):
+        if len(ws) < n:
+            continue
+        phrase = " ".join(ws[:n])
+        for candidate in (phrase, _singular(phrase)):
+            if candidate in nouns:
+                return nouns[candidate], candidate
+    return None, (_singular(ws[0]) if ws else None)
+
+
+# Capitalised words joined by the particles of French names ("Ministère des Armées", "Toyota Motor
+# Manufacturing France", "Saint-Omer Flandre Interface d'Entreprises") make one name.
+_NAME_RUN = re.compile(r"(?<![\w-])(?:[A-ZÀ-Ý][\w’'&-]*[A-Za-zÀ-ÿ0-9]|[A-Z]{2,}\d*)"
+                       r"(?:(?:\s+(?:de|des|du|de la|d['’]|la|le|et|&|en)\s*|\s+)"
+                       r"(?:[A-ZÀ-Ý][\w’'&-]*[A-Za-zÀ-ÿ0-9]|[A-Z]{2,}\d*))*")
+# Auxiliaries and modals (forms of avoir, être, faire, aller, pouvoir, devoir): after "qu'est-ce que", one of
+# them means a clause follows ("qu'est-ce que l'épidémie a rendu...") — not a term to define.
+_AUXILIARY = re.compile(r"\b(?:a|ont|avait|avaient|aura|auront|est|sont|etait|etaient|sera|seront|fait|font|va|vont|"
+                        r"peut|peuvent|doit|doivent)\b")
+_DEFINITION_OPENING = re.compile(r"\bqu est ce(?: qu(?:e)?)?\s+(?P<rest>.*)$")
+
+
+def question_focus(question: str) -> tuple[str, ...]:
+    """Names and quoted phrases of the question: «quoted» phrases, then runs of capitalised words and
+    acronyms (a capital that only opens the question does not count), roman numerals excluded."""
+    out: list[str] = [m.group(1).strip() for m in _QUOTED.finditer(question)]
+    first = re.match(r"\s*[«“\"(]?\s*([\w’'-]+)", question)
+    first_start = first.start(1) if first else -1
+    for m in _NAME_RUN.finditer(question):
+        name = m.group(0).strip("’'- ")
+        if m.start() == first_start:
+            head, _, rest = name.partition(" ")
+            if not head.isupper():
+                name = rest.strip()  # "Combien", "Quelle": capital by position
+        # particles, an elided article or a roman numeral ("phase II de Territoires") do not open a name
+        name = re.sub(r"^(?:(?:de|des|du|la|le|et|en|d['’]|l['’]|(?:I|II|III|IV|V|VI|VII|VIII)\b)\s*)+", "", name).strip()
+        if not name or _ROMAN.fullmatch(name) or (not analyze(name) and not name.isupper()):
+            continue
+        if any(name in o or o in name for o in out):
+            continue
+        out.append(name)
+    return tuple(dict.fromkeys(out))
+
+
+def _interrogatives(folded: str) -> list[tuple[int, int, str | None, str | None]]:
+    """(position, -length, kind, noun) of every interrogative of the question: table phrases and "quel + noun"."""
+    found = []
+    padded = " " + folded + " "
+    for pattern, kind in _question_words():
+        m = pattern.search(padded)
+        if m:
+            found.append((m.start(), -len(m.group(0)), None if kind == "none" else kind, None))
+    for m in _QUEL.finditer(folded):
+        kind, noun = _noun_kind(m.group("noun"))
+        found.append((m.start(), -len(m.group(0)) - (0 if kind else 100), kind, noun))
+    return sorted(found)
+
+
+def analyse_question(question: str) -> QuestionAnalysis:
+    """The analysis of a (standalone) question.
+
+    The interrogative that comes first is the main one ("Quel atelier était prêt quand..." asks for a
+    workshop, not a date); a later one joined by "et"/"and" is a second thing asked."""
+    folded = _folded(question)
+    found = _interrogatives(folded)
+    kind, noun = (found[0][2], found[0][3]) if found else (None, None)
+    d = _DEFINITION_OPENING.search(folded)
+    if kind == "definition" and d and _AUXILIARY.search(d.group("rest")):
+        kind = None  # "qu'est-ce que l'épidémie a rendu plus pressant": a thing, not a meaning
+    if kind in (None, "manner", "agent") and _MEANING_VERB.search(folded) and not folded.startswith(("qui ", "who ")):
+        kind = "definition"
+    if kind == "figure" and re.search(r"\b(?:euros?|argent|money|investi\w*|financ\w*|subvention\w*)\b", folded):
+        kind = "amount"  # "combien a-t-elle investi" asks for a sum of money
+    if kind is None and re.match(r"^(?:est ce|est il|sont ils|y a t il|is|are|does|do|did|can|has|have)\b", folded):
+        kind = "yesno"
+    # the determiner says the number in French ("quels ports"); English plurals end in -s
+    det = next((m.group("det") for m in _QUEL.finditer(folded)), None)
+    plural_noun = any(m.group("det") in ("which", "what") and m.group("noun").split()[0].endswith("s")
+                      and not m.group("noun").split()[0].endswith("ss") for m in _QUEL.finditer(folded))
+    is_list = kind == "list" or det in ("quels", "quelles", "lesquels", "lesquelles") or plural_noun
+    if kind == "list":
+        kind = None
+    # positions are in " " + folded: a later interrogative right after "et"/"and" is a second question
+    padded = " " + folded + " "
+    second = [k for pos, _, k, _ in found[1:]
+              if k and k != kind and re.search(r"\b(?:et|and)\s+(?:\w+\s+){0,2}$", padded[:pos + 1])]
+    count = None
+    c = _COUNT.search(question)
+    if c:
+        token = c.group(1).lower()
+        count = int(token) if token.isdigit() else _NUMBER_WORDS.get(token)
+        is_list = is_list or (count or 0) > 1
+    counted = None
+    cm = _COUNTED.search(question)
+    if cm:
+        stems = analyze(cm.group(1))
+        # "combien d'argent": money is asked, not a count of a thing (the amount detector handles it)
+        counted = stems[0] if stems and fold_accents(cm.group(1).lower()) not in _MONEY_NOUNS else None
+    language = question_language(question)
+    focus = question_focus(question)
+    if language == "en":  # "June", "Agency": English words written with a capital are not names to look for
+        focus = tuple(name for name in focus if not _common_english(name))
+    return QuestionAnalysis(
+        text=question, kind=kind, is_list=is_list, count=count, focus=focus,
+        numbers=frozenset(n for n in numbers_in(question) if not _YEAR.fullmatch(n)),
+        years=frozenset(_YEAR.findall(question)), romans=frozenset(_ROMAN.findall(question)),
+        counted=counted, noun=noun, terms=tuple(analyze(question)), also=tuple(dict.fromkeys(second)),
+        language=language,
+    )
+
+
+def _common_english(name: str) -> bool:
+    from wordfreq import zipf_frequency
+
+    words = re.findall(r"[^\W\d_]+", name.lower())
+    return bool(words) and not name.isupper() and all(zipf_frequency(w, "en") >= 3.0 for w in words)
+
+
+def question_language(text: str) -> str:
+    """"en" when the text has more English than French stop words (the two stop lists of rag/text/data)."""
+    ws = re.findall(r"[a-zà-ÿ]+", text.lower())
+    fr = word_list("text/data/stopwords_fr.txt")
+    en = word_list("text/data/stopwords_en.txt")
+    n_fr = sum(fold_accents(w) in fr and w not in en for w in ws)
+    n_en = sum(w in en and fold_accents(w) not in fr for w in ws)
+    return "en" if n_en > n_fr else "fr"

@@ -1,0 +1,185 @@
+"""Scoring answer units against a question.
+
+Each unit gets, in [0, 1]:
+- `cosine`: the multilingual embedding similarity of the question and the unit, rescaled from the
+  similarity of unrelated texts (`cosine_floor`) to 1 (the unit's sentence vectors are stored in the
+  index: no model call at question time);
+- `coverage`: the share of the question's content terms the unit holds, each weighted by its rarity
+  (IDF over the indexed chunks), terms a follow-up carried from the conversation counting less; a
+  question term only found in the sentence before or in the section heading counts `context` of a term;
+- `holds`: whether it holds the kind of answer asked for (rag.answer.kinds);
+- `about`: the share of the question's focus names it mentions (itself, or the sentence its anaphor
+  points to);
+- the passage's retrieval rank.
+- `passage`: the similarity of the unit's whole passage to the question (its retrieval dense score).
+The *evidence* of a unit, which decides refusals, mixes coverage (its context counting `context` of a
+term), cosine and passage similarity; the score adds to it the bonuses (kind held, counted noun, focus,
+retrieval rank, list membership) and the debris penalty, with the weights of the settings' answer group
+(calibrated by cross-validation with scripts/calibrate_answerer.py), so a bonus for the right kind or
+name never makes weak evidence look strong.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from rag.answer.kinds import counted_near_number, holds, mentions
+from rag.answer.question import QuestionAnalysis
+from rag.answer.units import Unit, terms
+from rag.text.analysis import analyze
+from rag.settings import AnswerSettings
+
+# Verbs and nouns that only frame a question ("que signifie", "le sigle", "où se trouve"): matching them in
+# a sentence is no evidence about the topic. French grammar: metalinguistic verbs and nouns, and verbs of
+# location whose complement is what is asked.
+_FRAME = frozenset(terms("signifie signifient signifier sigle sigles acronyme désigne désignent désigner définit "
+                         "définir définition appelle appelle-t-on entend entendre recouvre recouvrir veut dire "
+                         "trouve trouvent situe situent située situé"))
+
+
+@dataclass(frozen=True)
+class QuestionTerms:
+    """The question's content terms with their weights (IDF x own/carried x exact/close form), and which
+    of them the corpus uses at all: only those can be evidence, one way or the other. A question in
+    English, or one about a topic the corpus never mentions, has few known terms."""
+
+    weights: dict[str, float]
+    known: frozenset[str] = frozenset()
+
+    @property
+    def total(self) -> float:
+        return sum(self.weights.values()) or 1.0
+
+    @property
+    def known_total(self) -> float:
+        return sum(w for t, w in self.weights.items() if t in self.known)
+
+    @property
+    def known_share(self) -> float:
+        """Share of the question's weight the corpus vocabulary can measure."""
+        return self.known_total / self.total
+
+
+class Vocabulary:
+    """Document frequencies of the indexed chunks' terms: IDF weights and "does the corpus use this word"."""
+
+    def __init__(self, df: dict[str, int], n_chunks: int):
+        self.df = df
+        self.n = max(1, n_chunks)
+        self.sorted = sorted(df)
+
+    def idf(self, term: str) -> float:
+        return math.log(1 + self.n / (1 + self.df.get(term, 0)))
+
+    def close_form(self, term: str) -> str | None:
+        """The term as the corpus has it: itself, else the most frequent corpus stem sharing a long prefix
+        with it (the stemmer keeps verb forms and some derivations apart: "préside"/"président",
+        "participent"/"participer", "capitaux"/"capital"), else None."""
+        if self.df.get(term, 0):
+            return term
+        if not term.isalpha() or len(term) < 4:
+            return None
+        base = re.sub(r"(?:ent|ons|ez|ait|aient)$", "", term) if len(term) >= 8 else term
+        prefix = base[:max(5, len(base) - 2)]  # "hydrogen" must not match "hydraulique" (shared "hydr")
+        i = bisect.bisect_left(self.sorted, prefix)
+        forms = []
+        while i < len(self.sorted) and self.sorted[i].startswith(prefix):
+            forms.append(self.sorted[i])
+            i += 1
+        return max(forms, key=lambda f: self.df[f]) if forms else None
+
+
+def question_terms(text: str, carried: frozenset[str], vocab: Vocabulary, w: AnswerSettings) -> QuestionTerms:
+    """Weighted content terms of the question: its own words count fully, the words a follow-up carried
+    from the conversation `carried` times, a word matched through a close corpus form `close_form` times."""
+    weights: dict[str, float] = {}
+    for t in terms(text):
+        if t in _FRAME:
+            continue
+        form = vocab.close_form(t) or t
+        weight = vocab.idf(form) * (w.carried if t in carried else 1.0) * (1.0 if form == t else w.close_form)
+        weights[form] = max(weights.get(form, 0.0), weight)
+    return QuestionTerms(weights, frozenset(t for t in weights if vocab.df.get(t, 0)))
+
+
+_ROMAN_VALUES = {"I": "1", "II": "2", "III": "3", "IV": "4", "V": "5", "VI": "6", "VII": "7", "VIII": "8"}
+
+
+def meets_constraints(u: Unit, q: QuestionAnalysis) -> bool:
+    """The unit (or the sentence its anaphor points to) has the question's years and its numbered phases or
+    parts: "phase II" is met by "phase II", "deuxième phase" or "seconde phase" (the analysis reads ordinals
+    as numbers)."""
+    text = u.text + " " + (u.prev.text if u.prev is not None else "")
+    unit_terms = u.terms | (u.prev.terms if u.prev is not None else frozenset())
+    return (all(y in text for y in q.years)
+            and all("roman:" + r in unit_terms or _ROMAN_VALUES.get(r) in unit_terms for r in q.romans))
+
+
+def fits_kind(u: Unit, q: QuestionAnalysis) -> bool:
+    """The unit holds the kind of answer asked for, meets the question's constraints, sits in a passage about
+    the question's own focus and, for "combien de X", has the figure followed by X — unless the passage never
+    uses that word (the text says "une vingtaine d'entrepreneurs" for "combien de patrons"), the question is
+    English, or X came from the conversation ("Et lors de la phase I ?": the count may be of something else)."""
+    counted_needed = q.counted and not q.counted_carried and q.language == "fr" and q.counted in u.passage_terms
+    return (u.holds and meets_constraints(u, q)
+            and (not q.focus or q.focus_carried or u.extras.get("focus_in_passage", False))
+            and (not counted_needed or u.extras.get("counted", False)))
+
+
+def score_units(q: QuestionAnalysis, qt: QuestionTerms, units: list[Unit], cosines: np.ndarray,
+                ranks: list[int], passage_cosines: list[float], w: AnswerSettings,
+                property_cosines: np.ndarray | None = None) -> list[Unit]:
+    """Fill every unit's components, evidence and score; return them best first (a unit quoted by two
+    overlapping passages is kept once, under its better-ranked passage)."""
+    # Coverage is measured over the terms the corpus knows, and weighs by their share of the question: an
+    # English question is judged by its embedding similarity, a French one by both.
+    known = qt.known_total or 1.0
+    w_cov = w.coverage * qt.known_share
+    focus_stems = set().union(*(analyze(name) for name in q.focus)) if q.focus else set()
+    # the counted noun of "combien d'ETI" is part of what is asked, even when it is also a name
+    asked = {t: wt for t, wt in qt.weights.items() if t in qt.known and (t not in focus_stems or t == q.counted)}
+    asked_total = sum(asked.values())
+    for i, (u, c) in enumerate(zip(units, cosines)):
+        own = sum(wt for t, wt in qt.weights.items() if t in u.terms and t in qt.known) / known
+        nearby = sum(wt for t, wt in qt.weights.items() if t not in u.terms and t in u.context and t in qt.known) / known
+        # multilingual-e5 puts unrelated texts around 0.75-0.8: the similarity counts from a floor upwards
+        u.cosine = max(0.0, (float(c) - w.cosine_floor) / (1.0 - w.cosine_floor))
+        u.coverage = own
+        # the passage's own similarity to the question (from retrieval) backs the units it holds: a list item
+        # or a table row says little alone, its passage may be exactly about the question
+        passage = max(0.0, (passage_cosines[u.n - 1] - w.cosine_floor) / (1.0 - w.cosine_floor))
+        u.evidence = ((w_cov * (own + w.context * nearby) + w.cosine * u.cosine + w.passage * passage)
+                      / (w_cov + w.cosine + w.passage))
+        own_terms = u.terms | (u.prev.terms if u.prev is not None else frozenset())
+        u.about = (sum(1.0 if mentions(own_terms, name) else w.about_context if mentions(u.context, name) else 0.0
+                       for name in q.focus) / len(q.focus)) if q.focus else 0.0
+        u.holds = holds(q.kind, u.text, q)
+        counted = 1.0 if counted_near_number(u.text, q) else 0.0
+        u.score = (u.evidence
+                   + w.kind * (float(u.holds) if q.kind else 0.0) + w.counted * counted + w.focus * u.about
+                   + w.prior / ranks[u.n - 1] - w.debris * float(u.debris and not u.item)
+                   + w.list * float(q.is_list and u.group is not None))
+        u.extras["counted"] = bool(counted)
+        # what is asked about the focus ("le chiffre d'affaires" of Asterodyn): the question's words other than
+        # its names, found in the unit or the sentence its anaphor points to
+        own_and_prev = u.terms | (u.prev.terms if u.prev is not None else frozenset())
+        u.extras["property"] = (sum(wt for t, wt in asked.items() if t in own_and_prev) / asked_total) if asked_total else 0.0
+        u.extras["property_cosine"] = (max(0.0, (float(property_cosines[i]) - w.cosine_floor) / (1.0 - w.cosine_floor))
+                                       if property_cosines is not None else u.cosine)
+        # the focus is the passage's subject when the passage (or its heading) names it
+        u.extras["focus_in_passage"] = all(mentions(u.passage_terms | own_and_prev, name) for name in q.focus)
+        if q.years or q.romans:  # "en 2019", "la phase I": a unit under other constraints answers another question
+            u.score += w.constraint * float(meets_constraints(u, q))
+    seen: set[str] = set()
+    out = []
+    for u in sorted(units, key=lambda u: (-u.score, u.n, u.start)):
+        key = re.sub(r"\W", "", u.text.lower())
+        if key not in seen:
+            seen.add(key)
+            out.append(u)
+    return out

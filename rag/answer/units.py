@@ -1,0 +1,177 @@
+"""Answer units: the pieces of the retrieved passages an answer may quote.
+
+A unit is a sentence, a list item (a bullet line, grouped with the items around it and the sentence that
+introduces them), or a run of short layout fragments (table cells, key-figure labels such as
+"24 045 / établissements") merged until they read as one line. Every unit keeps its offsets in the
+passage, so the sources panel can highlight exactly what was quoted.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from rag.text.analysis import STOPWORDS, analyze, words
+from rag.text.sentences import split_sentences
+from rag.text.wordlists import word_list
+
+MIN_UNIT_CHARS = 80  # shorter layout fragments are merged with the lines that follow them
+MAX_FRAGMENTS = 4  # ... at most this many
+MIN_LETTERS = 15  # a unit with fewer letters is a label, never quoted on its own
+
+_BULLET = re.compile(r"^[•·▪◦*\-–—]\s*")
+_FINISHED = re.compile(r"[.!?…][»”\"')\]]*\s*$")
+_ROMAN = re.compile(r"\b(?:I|II|III|IV|V|VI|VII|VIII)\b")
+_CAPS_RUN = re.compile(r"(?:\b[A-ZÀ-Ý][A-ZÀ-Ý'’-]+\b[\s,]+){2,}[A-ZÀ-Ý][A-ZÀ-Ý'’-]+\b")  # "FRANCAISE DE MECANIQUE"
+_LABELLED_FIGURE = re.compile(r"[^\W\d_]+\s*:\s*\d[\d  ,.]*\s*%?")
+# A conjugated verb or an auxiliary (French morphology: auxiliary and modal forms, common verb endings).
+_VERB = re.compile(r"\b(?:est|sont|a|ont|était|étaient|sera|seront|fut|peut|peuvent|doit|doivent|fait|font|va|vont|"
+                   r"permet|vise|reste|compte|prévoit|représente|emploie|concerne|devient|comprend|dispose|"
+                   r"[a-zà-ÿ]{3,}(?:ent|ait|aient|era|eront|ra|ront|é|ée|és|ées|er|ir|ant))\b")
+
+
+def _anaphora() -> re.Pattern:
+    phrases = sorted(word_list("answer/data/anaphora_fr.txt"), key=len, reverse=True)
+    return re.compile(r"^(?:" + "|".join(re.escape(p) for p in phrases) + r")\b", re.IGNORECASE)
+
+
+_ANAPHORA = _anaphora()
+# A demonstrative determiner before a noun, anywhere in a sentence ("… de ce projet à 400 000 euros"), also
+# points back at what the sentence before named; "ce qui", "ce que", "ce dont" do not.
+_DEMONSTRATIVE = re.compile(r"\b(?:ce|cet|cette|ces)\s+(?!qui\b|que\b|qu['’]|dont\b|dernier)[^\W\d_]{3,}", re.IGNORECASE)
+
+
+def terms(text: str) -> frozenset[str]:
+    """Content stems of `text`, plus roman numerals (kept apart: "phase I" is not "phase II")."""
+    return frozenset(analyze(text)) | {"roman:" + r for r in _ROMAN.findall(text)}
+
+
+def is_debris(text: str) -> bool:
+    """Table or layout debris rather than a sentence: a heading in capitals glued to the text, a run of
+    nouns and figures with almost no function words and no verb, or mostly codes and numbers."""
+    ws = text.split()
+    if len(ws) < 6:
+        return False
+    if _CAPS_RUN.search(text):
+        return True
+    lw = words(text)
+    function = sum(w in STOPWORDS for w in lw) / max(1, len(lw))
+    digits = sum(any(ch.isdigit() for ch in w) for w in ws) / len(ws)
+    if digits >= 0.35 and len(ws) >= 10:  # a short dated header ("Lettre d'information n°8 28 avril 2021") is no table
+        return True
+    if len(_LABELLED_FIGURE.findall(text)) >= 2:  # "moyenne régionale : 18,9 % moyenne France : 16,2 %"
+        return True
+    return not _VERB.search(text.lower()) and (len(lw) >= 20 or (len(lw) >= 12 and function < 0.12))
+
+
+def display_text(raw: str) -> str:
+    """A quote as shown in the answer: layout line breaks and bullets removed, words verbatim, and a
+    final period added to a fragment that has none (so the answer reads as sentences, each with its [n])."""
+    text = _BULLET.sub("", " ".join(raw.split()))
+    if not _FINISHED.search(text):
+        text = text.rstrip(",;:–— ") + "."
+    return text
+
+
+_FINAL = re.compile(r"([.…]+)(\s?[»”\"')\]]*)$")
+
+
+def with_marker(sentence: str, n: int) -> str:
+    """The sentence with its citation before the final period ("... dispositif [1]."), after any closing
+    quote: a marker after `."` would not be read as closing the sentence by sentence splitters."""
+    m = _FINAL.search(sentence)
+    if m:
+        return f"{sentence[:m.start()]}{m.group(2)} [{n}]{m.group(1)}"
+    return f"{sentence} [{n}]"
+
+
+@dataclass(eq=False)
+class Unit:
+    """An answer candidate: one sentence, list item or run of short fragments of one passage."""
+
+    n: int  # passage number, 1-based
+    start: int  # offsets in the passage text
+    end: int
+    text: str  # display text: whitespace collapsed, bullet removed
+    terms: frozenset[str] = frozenset()
+    prose: bool = True  # a sentence with function words, not a table cell or a map label
+    debris: bool = False  # table rows, glued headings: quoted only when they answer very well
+    item: bool = False  # a list item (bullet line)
+    group: int | None = None  # list group: the items of one list and the sentence introducing them
+    lead: bool = False  # the sentence introducing a list ("Parmi les axes clés :")
+    prev: "Unit | None" = None  # the sentence before, when this one opens on an anaphor ("Cette PME...")
+    context: frozenset[str] = frozenset()  # terms of the sentence before and of the section heading
+    passage_terms: frozenset[str] = frozenset()  # terms of the whole passage and its heading
+    # filled by scoring
+    cosine: float = 0.0
+    coverage: float = 0.0
+    score: float = 0.0
+    evidence: float = 0.0
+    holds: bool = False  # holds the kind of answer asked for
+    about: float = 0.0  # share of the question's focus it mentions (itself or its context)
+    extras: dict = field(default_factory=dict)
+
+    @property
+    def words(self) -> int:
+        return len(self.text.split())
+
+
+def units_of(text: str, n: int, heading: str | None = None, title: str | None = None) -> list[Unit]:
+    """Candidate units of one passage text (passage number `n`, its section `heading`, its document `title`)."""
+    spans = [s for s in split_sentences(text) if sum(ch.isalpha() for ch in s.text) >= 3]
+    heading_terms = terms(heading) if heading else frozenset()
+    # what the passage is about: its words, its section's heading and its document's title
+    passage_terms = terms(text) | heading_terms | (terms(title) if title else frozenset())
+    out: list[Unit] = []
+    group_id = 0
+    in_group = False
+    i = 0
+    while i < len(spans):
+        start, end = spans[i].start, spans[i].end
+        bullet = _BULLET.match(text[start:end])
+        j = i + 1
+        # only unfinished fragments (no final punctuation: timeline lines, table cells) take the next lines;
+        # a bullet item stays one item
+        while (not bullet and end - start < MIN_UNIT_CHARS and j < len(spans) and j - i < MAX_FRAGMENTS
+               and not _FINISHED.search(text[start:end]) and not _BULLET.match(text[spans[j].start:spans[j].end])
+               and not text[spans[j - 1].end:spans[j].start].count("\n\n")):
+            end = spans[j].end
+            j += 1
+        raw = text[start:end]
+        shown = display_text(raw)
+        if _quotable(shown, bool(bullet)):
+            if bullet:
+                start += bullet.end()
+                if not in_group:
+                    group_id += 1
+                    in_group = True
+                    if out and out[-1].end <= start and raw_ends_with_colon(text, out[-1]):
+                        out[-1].lead, out[-1].group = True, group_id
+            else:
+                in_group = False
+            unit_terms = terms(shown)
+            anaphoric = (bool(_ANAPHORA.match(shown) or _DEMONSTRATIVE.search(shown))
+                         and bool(out) and out[-1].end <= start)
+            context = (out[-1].terms if out else frozenset()) | heading_terms
+            lead = next((u for u in reversed(out) if u.lead and u.group == group_id), None) if bullet else None
+            if lead is not None:  # an item's context is its list's introduction and what that one follows
+                context = lead.terms | lead.context | heading_terms
+            stop_words = sum(w in STOPWORDS for w in words(shown))
+            out.append(Unit(n=n, start=start, end=end, text=shown, terms=unit_terms, prose=stop_words >= 3,
+                            debris=is_debris(shown), item=bool(bullet), group=group_id if bullet else None,
+                            prev=out[-1] if anaphoric else None, context=frozenset(context),
+                            passage_terms=passage_terms))
+        i = j
+    return out
+
+
+def _quotable(shown: str, bullet: bool) -> bool:
+    """Enough to read on its own: a sentence, a bullet item, or a figure with its label ("24 045 établissements")."""
+    letters = sum(ch.isalpha() for ch in shown)
+    labelled_figure = any(ch.isdigit() for ch in shown) and re.search(r"[^\W\d_]{3,}", shown) is not None
+    return letters >= MIN_LETTERS or (bullet and letters >= 3) or labelled_figure
+
+
+def raw_ends_with_colon(text: str, unit: Unit) -> bool:
+    """The unit's raw text ends on a colon: it introduces what follows ("Parmi les axes clés :")."""
+    return text[unit.start:unit.end].rstrip().endswith(":")

@@ -165,11 +165,12 @@ def test_a_chunk_carries_part_of_the_previous_chunks_keyword_score(retriever, in
     import numpy as np
 
     from rag.retrieval.retriever import Retriever
+    from rag.text.analysis import analyze
 
     query = "proposition de l'Institut Montaigne pour relancer l'industrie"
     plain = Retriever(retriever.index, index_settings.model_copy(update={"context_weight": 0.0}), retriever.embedder)
-    bm25 = plain.bm25_all(query)
-    with_context = retriever.with_context(bm25)
+    bm25 = retriever.index.bm25_all(analyze(query))
+    with_context = retriever.index.with_context(bm25, index_settings.context_weight)
     chunks = retriever.index.chunks
     for row in range(1, len(chunks)):
         same_section = chunks[row - 1].doc_id == chunks[row].doc_id and chunks[row - 1].heading == chunks[row].heading

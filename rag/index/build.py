@@ -19,6 +19,7 @@ import os
 import shutil
 import sys
 import time
+import uuid
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -348,7 +349,9 @@ def write_files_build(index_dir: Path, chunks: list[Chunk], docs_rows: list[dict
 
     builds = index_dir / BUILDS
     builds.mkdir(parents=True, exist_ok=True)
-    build_id = time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + f"-{os.getpid()}"
+    # unique even for two builds of one process within a second (the second must never overwrite the first,
+    # which the `current` link may point at)
+    build_id = time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + f"-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     tmp = builds / f".tmp-{build_id}"
     tmp.mkdir()
     try:

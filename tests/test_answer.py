@@ -128,6 +128,18 @@ def test_kinds_are_detected_from_the_words():
     assert acronym_expansion("la SNCF (Société nationale des chemins de fer Français)", "SNCF")
 
 
+def test_a_count_written_in_words_answers_how_many():
+    """"quarante bus" answers "combien de bus", and a sentence counting something else does not."""
+    from rag.answer.kinds import counted_near_number
+
+    q = analyse_question("Combien de bus la nouvelle ligne met-elle en service ?")
+    assert holds("figure", "La ligne met en service quarante bus électriques.", q)
+    assert counted_near_number("La ligne met en service quarante bus électriques.", q)
+    assert counted_near_number("Elle ajoute quatre-vingt-dix bus en 2030.", q)
+    assert not counted_near_number("Réunion publique : 30 participants.", q)
+    assert not counted_near_number("Un bus part toutes les heures.", q)  # "un" is an article here
+
+
 def test_units_merge_layout_fragments_group_list_items_and_point_back():
     text = ("Séance de lancement\n7 \"cafés de la prospective\"\n73 participants d'horizons variés\n\n"
             "Parmi les axes retenus :\n• Former les jeunes ;\n• Attirer des entreprises.\n\n"

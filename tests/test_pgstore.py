@@ -100,13 +100,20 @@ def test_large_index_path_ranks_like_the_exact_path(postgres, index, index_setti
     with PostgresStore(postgres.url, schema="rag_large") as large:
         copy_of(index, large, exact_below=0)
         queries = [(q["question"], None) for q in questions()] + [(q["question"], [q["doc"]]) for q in questions() if q.get("doc")][:20]
-        for unit in ("chunk", "sentence", "both"):
+        for unit in ("chunk", "both"):
             settings = index_settings.model_copy(update={"dense_unit": unit})
             exact, approx = Retriever(pg_store, settings, embedder), Retriever(large, settings, embedder)
             for mode in ("hybrid", "dense", "bm25") if unit == "chunk" else ("hybrid",):
                 a, b = rankings(exact, queries, mode), rankings(approx, queries, mode)
                 assert [[c for c, _ in x] for x in a] == [[c for c, _ in x] for x in b], (unit, mode)
                 assert max(abs(sx - sy) for x, y in zip(a, b) for (_, sx), (_, sy) in zip(x, y)) < 1e-4
+        # best-sentence ranking rescores the chunk graph's candidates: a chunk matched by one sentence only can
+        # be missed (as in the files store, tests/test_large_index.py), so only the top 5 must hold
+        settings = index_settings.model_copy(update={"dense_unit": "sentence"})
+        a = rankings(Retriever(pg_store, settings, embedder), queries, "hybrid")
+        b = rankings(Retriever(large, settings, embedder), queries, "hybrid")
+        same = sum([c for c, _ in x[:5]] == [c for c, _ in y[:5]] for x, y in zip(a, b))
+        assert same >= 0.95 * len(queries), f"the top 5 differ on {len(queries) - same} of {len(queries)} questions"
 
 
 class LookedUp:

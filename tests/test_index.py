@@ -1,6 +1,5 @@
 """The on-disk index: manifest, staleness and incremental re-embedding, corruption, atomic builds, no pickle."""
 
-import json
 import subprocess
 import sys
 import time

@@ -3,7 +3,6 @@ corpus and re-indexes while the other keeps answering, then both answer from the
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys

@@ -215,7 +215,7 @@ def _read_chunks(data: Path, rows: set[int] | None = None) -> dict[int, dict]:
 
 def check_terms(data: Path, sample: int = 300) -> None:
     """The generated terms equal rag's analysis of the chunk text (and heading) on a sample of chunks."""
-    from rag.index.build import bm25_text
+    from rag.index.files_write import bm25_text
     from rag.schema import Chunk
     from rag.text.analysis import analyze
 
@@ -257,7 +257,7 @@ def step_build(store: str, data: Path, where: str, schema: str) -> dict:
     load_peak = peak_mb()
     t1 = time.perf_counter()
     if store == "files":
-        from rag.index.build import write_files_build
+        from rag.index.files_write import write_files_build
 
         folder = write_files_build(Path(where), chunks, docs, matrix, spans, sentences, manifest_for(len(chunks)),
                                    threads=2, bm25_terms=bm25_terms)

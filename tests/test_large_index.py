@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-from rag.index.build import write_files_build
+from rag.index.files_write import write_files_build
 from rag.index.store import open_index
 from rag.retrieval.retriever import Retriever
 

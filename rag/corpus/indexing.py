@@ -7,7 +7,7 @@ priority (`NICENESS`), so questions keep their share of the CPU, and a crash in 
 down. It takes the same build lock as `rag index` (rag.index.build): one build at a time, across processes.
 
 Protocol: the parent writes the settings as one JSON object on the child's stdin; the child writes JSON
-lines on stdout: {"progress": {...}} (rag.index.build.Progress events), then {"done": stats or null}
+lines on stdout: {"progress": {...}} (rag.index.progress.Progress events), then {"done": stats or null}
 (null: the index was already fresh) or {"error": message, "type": exception class name}.
 
     python -m rag.corpus.indexing < settings.json

@@ -3,7 +3,7 @@
 `LiveAssistant.current` is a `Snapshot`: an Assistant with its index and document list, never changed
 once made. A handler reads `current` once and works with that snapshot to the end, so a question being
 answered while a new index is swapped in finishes on the old one (its files stay readable: the old build
-is kept, rag.index.build.KEEP_BUILDS, and this index is already in memory); the next question gets the
+is kept, rag.index.files_write.KEEP_BUILDS, and this index is already in memory); the next question gets the
 new one. Swapping is one reference assignment under a lock: no reader ever sees half of each.
 """
 

@@ -14,7 +14,7 @@ Layout of `index_dir`:
     builds/<id>/hnsw.index     large indexes only (over 20k chunks): HNSW graph of the chunk vectors
     builds/<id>/moments.npy    large indexes only: mean and second moment of the chunk vectors (rag.index.candidates)
     cache/<embedder>/          embedding cache (rag.index.cache)
-    .lock                      held while a build writes and swaps (rag.index.build)
+    .lock                      held while a build writes and swaps (rag.index.files_write)
 Nothing is pickled.
 """
 

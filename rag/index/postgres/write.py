@@ -29,7 +29,7 @@ EXACT_BELOW = 2_000
 
 
 def bm25_text(chunk: dict[str, Any]) -> str:
-    """As rag.index.build.bm25_text: the heading adds the section's words to every chunk under it."""
+    """As rag.index.files_write.bm25_text: the heading adds the section's words to every chunk under it."""
     heading, text = chunk.get("heading"), chunk["text"]
     return f"{heading}\n{text}" if heading and heading not in text else text
 

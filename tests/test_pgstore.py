@@ -66,6 +66,9 @@ def test_store_holds_what_the_files_store_holds(pg_store, index):
     for term in index.bm25.vocab_dict:
         assert pg_store.term_document_frequency(term) == index.term_document_frequency(term), term
     assert pg_store.term_document_frequency("absentdelindex") == 0
+    assert pg_store.term_frequencies() == index.term_frequencies()
+    for row in (0, len(index.chunks) - 1):
+        assert np.allclose(pg_store.chunk_vector(row), index.chunk_vector(row), atol=1e-6)
     same = {k for k in index.manifest if k not in ("files", "built_at")}
     assert {k: pg_store.manifest[k] for k in same} == {k: index.manifest[k] for k in same}
 

@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from rag.text.analysis import analyze, fold_accents
+from rag.text.analysis import ROMAN_NUMERAL, analyze, fold_accents
 from rag.text.normalize import numbers_in
 from rag.text.wordlists import word_list, word_table
 
@@ -47,7 +47,6 @@ _QUEL = re.compile(r"\b(?P<det>quel|quelle|quels|quelles|lequel|laquelle|lesquel
 _QUOTED = re.compile(r"[«“\"]\s*([^»”\"]{2,80}?)\s*[»”\"]")
 # A capitalised word not opening the question, or an acronym; hyphenated names stay whole ("Hauts-de-France").
 _NAME = re.compile(r"(?<![\w'’-])(?:[A-ZÀ-Ý][\w’'&-]*[A-Za-zÀ-ÿ0-9]|[A-Z]{2,}\d*)")
-_ROMAN = re.compile(r"\b(?:I|II|III|IV|V|VI|VII|VIII)\b")
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 _COUNTED = re.compile(r"\b(?:combien|how many)\s+(?:de\s+|d['’]\s*)?([^\W\d_]+)", re.IGNORECASE)
 _COUNT = re.compile(r"\b(?:les|the)\s+(deux|trois|quatre|cinq|six|sept|huit|neuf|dix|two|three|four|five|\d)\s+", re.I)
@@ -146,7 +145,7 @@ def question_focus(question: str) -> tuple[str, ...]:
                 name = rest.strip()  # "Combien", "Quelle": capital by position
         # particles, an elided article or a roman numeral ("phase II de Territoires") do not open a name
         name = re.sub(r"^(?:(?:de|des|du|la|le|et|en|d['’]|l['’]|(?:I|II|III|IV|V|VI|VII|VIII)\b)\s*)+", "", name).strip()
-        if not name or _ROMAN.fullmatch(name) or (not analyze(name) and not name.isupper()):
+        if not name or ROMAN_NUMERAL.fullmatch(name) or (not analyze(name) and not name.isupper()):
             continue
         if any(name in o or o in name for o in out):
             continue
@@ -215,7 +214,7 @@ def analyse_question(question: str) -> QuestionAnalysis:
     return QuestionAnalysis(
         text=question, kind=kind, is_list=is_list, count=count, focus=focus,
         numbers=frozenset(n for n in numbers_in(question) if not _YEAR.fullmatch(n)),
-        years=frozenset(_YEAR.findall(question)), romans=frozenset(_ROMAN.findall(question)),
+        years=frozenset(_YEAR.findall(question)), romans=frozenset(ROMAN_NUMERAL.findall(question)),
         counted=counted, noun=noun, terms=tuple(analyze(question)), also=tuple(dict.fromkeys(second)),
         language=language,
     )

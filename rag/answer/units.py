@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from rag.text.analysis import STOPWORDS, analyze, words
+from rag.text.analysis import STOPWORDS, analyze, roman_terms, words
 from rag.text.sentences import split_sentences
 from rag.text.wordlists import word_list
 
@@ -21,7 +21,6 @@ MIN_LETTERS = 15  # a unit with fewer letters is a label, never quoted on its ow
 
 _BULLET = re.compile(r"^[•·▪◦*\-–—]\s*")
 _FINISHED = re.compile(r"[.!?…][»”\"')\]]*\s*$")
-_ROMAN = re.compile(r"\b(?:I|II|III|IV|V|VI|VII|VIII)\b")
 _CAPS_RUN = re.compile(r"(?:\b[A-ZÀ-Ý][A-ZÀ-Ý'’-]+\b[\s,]+){2,}[A-ZÀ-Ý][A-ZÀ-Ý'’-]+\b")  # "FRANCAISE DE MECANIQUE"
 _LABELLED_FIGURE = re.compile(r"[^\W\d_]+\s*:\s*\d[\d  ,.]*\s*%?")
 # A conjugated verb or an auxiliary (French morphology: auxiliary and modal forms, common verb endings).
@@ -43,7 +42,7 @@ _DEMONSTRATIVE = re.compile(r"\b(?:ce|cet|cette|ces)\s+(?!qui\b|que\b|qu['’]|d
 
 def terms(text: str) -> frozenset[str]:
     """Content stems of `text`, plus roman numerals (kept apart: "phase I" is not "phase II")."""
-    return frozenset(analyze(text)) | {"roman:" + r for r in _ROMAN.findall(text)}
+    return frozenset(analyze(text)) | roman_terms(text)
 
 
 def is_debris(text: str) -> bool:

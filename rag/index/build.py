@@ -27,6 +27,7 @@ from rag.ingest.chunking import chunk_document
 from rag.ingest.loaders import SourceDocument, load_corpus
 from rag.schema import Chunk
 from rag.settings import Settings
+from rag.text.analysis import roman_terms
 from rag.text.sentences import split_sentences
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,15 @@ def embedding_text(chunk: Chunk, settings: Settings) -> str:
         return chunk.text
     head = " — ".join(x for x in (chunk.title, chunk.heading) if x and x not in chunk.text)
     return f"{head}\n{chunk.text}" if head else chunk.text
+
+
+def roman_frequencies(chunks: list[Chunk]) -> dict[str, int]:
+    """How many chunks (text or heading) hold each roman-numeral term ("roman:II")."""
+    counts: dict[str, int] = {}
+    for c in chunks:
+        for term in roman_terms(c.text) | roman_terms(c.heading or ""):
+            counts[term] = counts.get(term, 0) + 1
+    return counts
 
 
 def _embed_missing(texts: list[str], cache: EmbeddingCache, embedder, settings: Settings, progress: Progress,
@@ -189,6 +199,9 @@ def _build(settings: Settings, progress: Progress, target) -> dict[str, Any]:
         "n_documents": len(docs_rows),
         "n_chunks": len(chunks),
         "n_sentences": len(sent_texts),
+        # chunks with each roman numeral: the one count of the answerer's vocabulary that the stores' term
+        # statistics (analysed terms, where "II" is "2") do not give
+        "roman_frequencies": roman_frequencies(chunks),
         "versions": library_versions(),
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }

@@ -89,6 +89,13 @@ class Index:
             return 0
         return int(indptr[token + 1] - indptr[token])
 
+    def term_frequencies(self) -> tuple[dict[str, int], int]:
+        """(document frequency of every analysed term over the chunks' text and headings, number of chunks),
+        read from the BM25 postings: the answerer's vocabulary without a pass over every chunk."""
+        indptr = self.bm25.scores["indptr"]
+        df = {term: int(indptr[i + 1] - indptr[i]) for term, i in self.bm25.vocab_dict.items() if i + 1 < len(indptr)}
+        return {t: n for t, n in df.items() if n and t}, self.n_chunks
+
     def refresh(self) -> None:
         """A loaded build never changes: a new one is seen by loading the index again."""
 

@@ -85,3 +85,14 @@ def analyze(text: str) -> list[str]:
             continue
         out.append(_term(w))
     return out
+
+
+# Roman numerals as capitals ("phase II", "titre IV"): analyze() reads them as their digits, and the answerer
+# keeps them apart as terms of their own ("phase I" is not "phase II").
+ROMAN_NUMERAL = re.compile(r"\b(?:I|II|III|IV|V|VI|VII|VIII)\b")
+
+
+def roman_terms(text: str) -> frozenset[str]:
+    """The answerer's terms for the roman numerals of `text` ("roman:II")."""
+    return frozenset("roman:" + r for r in ROMAN_NUMERAL.findall(text))
+

@@ -284,6 +284,14 @@ class PostgresStore:
             known[term] = got[0] if got else 0
         return known[term]
 
+    def term_frequencies(self) -> tuple[dict[str, int], int]:
+        """(document frequency of every analysed term, number of chunks): the answerer's vocabulary, read from
+        the terms table in one query instead of every chunk's text."""
+        g = self.generation
+        with self.connection() as conn:
+            got = conn.execute(sql.SQL("SELECT term, df FROM {}.terms").format(g.schema)).fetchall()
+        return {term: df for term, df in got if df and term}, self.n_chunks
+
     def score(self, request: ScoreRequest) -> Scores:
         g = self.generation
         with self.connection() as conn:

@@ -76,6 +76,39 @@ def test_reindex_embeds_only_new_text_and_reuses_the_vectors_in_the_database(pos
     assert "(0 chunks and 0 sentences embedded" in rebuilt.stdout and "Reusing" in rebuilt.stderr, rebuilt.stdout + rebuilt.stderr
 
 
+def test_add_and_remove_a_document_on_the_postgres_store(postgres, corpus_copy, tmp_path):
+    """`rag add` then `rag remove`, as a user runs them with RAG_STORE=postgres, and a running app's assistant
+    (rag.corpus.live) following both: the new document is answered from, then refused once removed."""
+    from rag.assistant import Assistant
+    from rag.corpus.indexing import build_in_child
+    from rag.corpus.live import LiveAssistant
+
+    settings = postgres_settings(tmp_path / "index", postgres.url, "rag_add_remove", corpus_dir=corpus_copy)
+    assert run_rag(["index", "--quiet"], settings).returncode == 0
+    live = LiveAssistant(Assistant(settings))
+    question = "Combien de trains par semaine le terminal ferroviaire de fret du port de Dunkerque peut-il traiter ?"
+    assert live.current.assistant.ask(question).abstained
+
+    new_file = tmp_path / "terminal.txt"
+    new_file.write_text(NEW_DOC, encoding="utf-8")
+    added = run_rag(["add", str(new_file), "--name", "dunkerque-terminal.txt", "--quiet"], settings)
+    assert added.returncode == 0, added.stderr
+    assert added.stdout.startswith("Added dunkerque-terminal (dunkerque-terminal.txt): 1 chunks"), added.stdout
+    assert "The index holds 6 documents" in added.stdout
+    assert live.behind_disk()  # the app sees the new generation and swaps in an assistant over it
+    snapshot = live.reload()
+    assert "dunkerque-terminal" in snapshot.by_id
+    answer = snapshot.assistant.ask(question)
+    assert not answer.abstained and "quarante" in answer.answer and answer.citations[0].doc_id == "dunkerque-terminal"
+
+    removed = run_rag(["remove", "dunkerque-terminal", "--quiet"], settings)
+    assert removed.returncode == 0 and "The index holds 5 documents" in removed.stdout, removed.stdout + removed.stderr
+    snapshot = live.reload()
+    assert "dunkerque-terminal" not in snapshot.by_id and snapshot.assistant.ask(question).abstained
+    # the app's own indexing runs in a child process: it gets the database URL, which settings mask
+    assert build_in_child(settings) is None  # up to date: nothing to build, and no "****" URL to fail on
+
+
 def test_a_killed_build_leaves_the_previous_index_serving(postgres, pg_index_settings, tmp_path):
     """The build is held at its very end (the test keeps a lock on the pointer row's table), killed, then let go:
     readers are served throughout, the old index stays current and the killed generation leaves nothing."""

@@ -38,8 +38,12 @@ class BuildFailed(RagError):
 
 
 def settings_payload(settings: Settings) -> dict[str, Any]:
-    """Settings as JSON for the child (secrets are left out: a build uses none)."""
-    return settings.model_dump(mode="json", exclude={"llm_api_key"})
+    """Settings as JSON for the child: the LLM key is left out (a build uses none); the database URL, which
+    model_dump would mask, is given in clear (the postgres store's build writes there), through a pipe."""
+    payload = settings.model_dump(mode="json", exclude={"llm_api_key", "database_url"})
+    if settings.database_url is not None:
+        payload["database_url"] = settings.database_url.get_secret_value()
+    return payload
 
 
 def build_in_child(settings: Settings, on_progress: Callable[[dict[str, Any]], None] | None = None,

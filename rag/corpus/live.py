@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from rag.index.manifest import CURRENT
@@ -46,41 +45,49 @@ class LiveAssistant:
         self.settings = assistant.settings
         self._lock = threading.Lock()
         self._current = Snapshot.of(assistant, 0)
+        self._served = self.index_built()  # the index this snapshot was loaded from
 
     @property
     def current(self) -> Snapshot:
         return self._current  # one attribute read: atomic
 
-    def swap(self, assistant) -> Snapshot:
+    def swap(self, assistant, built: str | None = None) -> Snapshot:
         with self._lock:
             self._current = Snapshot.of(assistant, self._current.version + 1)
+            self._served = built if built is not None else self.index_built()
             return self._current
 
-    def index_on_disk(self) -> Path | None:
-        """The build the index folder's `current` link points to now (None when there is none)."""
-        link = self.settings.index_dir / CURRENT
+    def index_built(self) -> str | None:
+        """What names the index built now (None when there is none): the build folder the `current` link
+        points to (files store), or the current generation (PostgreSQL store)."""
+        if self.settings.store == "postgres":
+            from rag.index.postgres.store import shared_store
+
+            gen = shared_store(self.settings).current_generation()
+            return None if gen is None else f"generation {gen}"
         try:
-            return link.resolve(strict=True)
+            return str((self.settings.index_dir / CURRENT).resolve(strict=True))
         except OSError:
             return None
 
     def behind_disk(self) -> bool:
-        """True when the index on disk is another build than the one being served (built by `rag add`,
+        """True when the index built now is another one than the one being served (built by `rag add`,
         `rag index` or another app meanwhile)."""
-        on_disk = self.index_on_disk()
-        return on_disk is not None and on_disk != Path(self.current.index.path)
+        built = self.index_built()
+        return built is not None and built != self._served
 
     def reload(self) -> Snapshot:
         """Load the index on disk (unless it is the one served) and swap in an assistant over it.
 
         The new assistant is fully built before the swap; a failure leaves the current one in place."""
         from rag.assistant import Assistant
-        from rag.index.store import open_index
+        from rag.index.store import open_store
 
         if not self.behind_disk():
             return self.current
-        index = open_index(self.settings)
+        built = self.index_built()  # read before loading: a build finishing meanwhile is caught next time
+        index = open_store(self.settings)
         assistant = Assistant(self.settings, index=index)
-        snapshot = self.swap(assistant)
+        snapshot = self.swap(assistant, built)
         log.info("now answering from %s (%d documents)", index.path, len(snapshot.documents))
         return snapshot

@@ -18,11 +18,11 @@ from rag.settings import Settings
 
 
 def _update_index(settings: Settings, change, quiet: bool) -> tuple[dict[str, Any], Any]:
-    from rag.index.store import ensure_index, open_index
+    from rag.index.store import ensure_index, open_store
 
     try:
         stats = ensure_index(settings, quiet=quiet) or {}
-        index = open_index(settings)
+        index = open_store(settings)
     except BaseException:  # a failed or interrupted build: the corpus goes back to what the index holds
         change.undo()
         raise

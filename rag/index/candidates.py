@@ -111,8 +111,7 @@ def dense_of_rows(index, vec: np.ndarray, rows: np.ndarray, unit: str) -> np.nda
     bounds = index.sentence_bounds
     lengths = bounds[rows + 1] - bounds[rows]
     starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
-    take = np.repeat(bounds[rows] - starts, lengths) + np.arange(int(lengths.sum()))
-    sentence = np.maximum.reduceat(index.sentence_matrix[take] @ vec, starts) if len(rows) else np.zeros(0, np.float32)
+    sentence = np.maximum.reduceat(index.sentence_rows(rows) @ vec, starts) if len(rows) else np.zeros(0, np.float32)
     return sentence if chunk is None else (chunk + sentence) / 2
 
 
@@ -121,10 +120,9 @@ def _sampled_dense_stats(index, vec: np.ndarray, allowed: np.ndarray, unit: str)
     cached = index.__dict__.get("_sentence_sample")
     if cached is None:
         rows = sample_rows(len(index.chunks), SENTENCE_SAMPLE)
-        bounds = index.sentence_bounds
-        parts = [np.asarray(index.sentence_matrix[bounds[r]:bounds[r + 1]]) for r in rows]
-        starts = np.concatenate([[0], np.cumsum([len(p) for p in parts])[:-1]]).astype(np.int64)
-        cached = index.__dict__["_sentence_sample"] = (rows, starts, np.vstack(parts))
+        lengths = index.sentence_bounds[rows + 1] - index.sentence_bounds[rows]
+        starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+        cached = index.__dict__["_sentence_sample"] = (rows, starts, index.sentence_rows(rows))
     rows, starts, vectors = cached
     keep = np.isin(rows, allowed)
     best = np.maximum.reduceat(vectors @ vec, starts)[keep]

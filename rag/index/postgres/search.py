@@ -9,6 +9,9 @@ is filtered on), against the generation's `exact_below` (rag.index.postgres.writ
   the z-score statistics estimated on a fixed, evenly spread sample of rows (rag.index.statistics).
 A document's chunks are consecutive rows, so a document filter is a row range. Queries that do not depend
 on one another go in one round trip (psycopg's pipeline mode): a large-index search makes three.
+
+One module, longer than most: the two paths share their SQL fragments, the batching and the statistics, and
+each must score exactly as the files store does; split, a reader would have to hold both halves at once.
 """
 
 from __future__ import annotations

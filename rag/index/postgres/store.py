@@ -5,6 +5,9 @@ it follows a rebuild made by another process at the next search (`refresh`), so 
 database all serve the new index without a restart. Chunks, sentence spans and vectors are read by row
 when asked for (a small per-generation cache keeps the recent ones); `chunks`, the whole list, is loaded
 only if someone reads it.
+
+It is one class implementing the whole Store protocol (reading, following generations, the build lock and
+the vectors a re-index reuses), hence its length; scoring is in search.py, writing in write.py.
 """
 
 from __future__ import annotations

@@ -89,7 +89,7 @@ class Index:
         filename = getattr(matrix, "filename", None)
         if not isinstance(matrix, np.memmap) or not filename:
             return np.concatenate([matrix[bounds[r]:bounds[r + 1]] for r in rows]) if len(rows) else matrix[:0]
-        fd = self._cached("_sentence_fd", lambda: os.open(filename, os.O_RDONLY))
+        fd = self._cached("_sentence_fd", lambda: _open_for(self, filename))
         width = matrix.shape[1] * matrix.itemsize
         parts = [np.frombuffer(os.pread(fd, int(bounds[r + 1] - bounds[r]) * width, matrix.offset + int(bounds[r]) * width),
                                dtype=matrix.dtype) for r in rows]
@@ -318,3 +318,14 @@ def load_index(settings: Settings, build_if_needed: bool = True, quiet: bool = T
         if reasons:
             raise IndexStaleError("Index is stale: " + "; ".join(reasons[:5]) + ". Run `rag index` to update it.")
     return open_store(settings)
+
+
+def _open_for(index: "Index", filename: str) -> int:
+    """A read-only descriptor of `filename`, closed when `index` is garbage (the app loads a new Index after
+    each rebuild: their descriptors must not pile up)."""
+    import weakref
+
+    fd = os.open(filename, os.O_RDONLY)
+    weakref.finalize(index, os.close, fd)
+    return fd
+

@@ -13,12 +13,14 @@ on the shipped question set with scripts/calibrate_answerer.py. Quotes are verba
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Iterator
 
 import numpy as np
 
 from rag.answer.abstention import refusal_reason
 from rag.answer.compose import choose, quoted_text
+from rag.answer.language_gap import NONE as NO_GAP, LanguageGap, measure_gap
 from rag.answer.question import QuestionAnalysis, analyse_question
 from rag.answer.scoring import QuestionTerms, Vocabulary, question_terms, score_units
 from rag.answer.units import Unit, terms, units_of, with_marker
@@ -38,6 +40,7 @@ class Prepared:
     ranks: list[int]
     passage_cosines: list[float]
     property_cosines: np.ndarray | None = None
+    gap: LanguageGap = NO_GAP  # added to the cosines of a question not in the corpus's language
 
 
 @dataclass
@@ -60,6 +63,11 @@ class ExtractiveAnswerer:
         self.weights = settings.answer
         self.vocabulary = Vocabulary(*_document_frequencies(index))
 
+    @cached_property
+    def language_gap(self) -> LanguageGap:
+        """The model's English-to-French similarity gap on this index, measured at the first English question."""
+        return measure_gap(self.index, self.embedder)
+
     # --- analysis ------------------------------------------------------------------------------------
     def prepare(self, query: Query | str, passages: list[Passage]) -> Prepared:
         """The weight-free part of the analysis (scripts/calibrate_answerer.py reuses it across weights)."""
@@ -77,8 +85,9 @@ class ExtractiveAnswerer:
             # ("Quel est le chiffre d'affaires de ?"), so that naming the entity is not taken for answering
             asked = property_text(query.text, question.focus)
             property_cosines = self._unit_vectors(units, passages) @ self.embedder.encode_query(asked)
+        gap = self.language_gap if question.language != "fr" and units else NO_GAP
         return Prepared(query, question, carried, units, cosines, [p.rank for p in passages], passage_cosines,
-                        property_cosines)
+                        property_cosines, gap)
 
     def decide(self, prepared: Prepared, weights=None) -> Analysis:
         """Scored units (best first) and the refusal reason under `weights` (default: the settings')."""
@@ -89,7 +98,7 @@ class ExtractiveAnswerer:
             return Analysis(q, qt, [], "no-unit")
         units = [replace(u, extras={}) for u in prepared.units]  # scoring fills fields: keep the prepared ones clean
         ranked = score_units(q, qt, units, prepared.cosines, prepared.ranks, prepared.passage_cosines, w,
-                             prepared.property_cosines)
+                             prepared.property_cosines, prepared.gap)
         return Analysis(q, qt, ranked, refusal_reason(q, qt, ranked, self.vocabulary, w))
 
     def analyse(self, query: Query | str, passages: list[Passage]) -> Analysis:

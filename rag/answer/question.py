@@ -36,10 +36,15 @@ _MONEY_NOUNS = frozenset({"argent", "euros", "euro", "money", "dollars"})
 # metalinguistic verbs, as in data/definition_markers_fr.txt.
 _MEANING_VERB = re.compile(r"\b(?:definit|definissent|signifie|signifient|designe|designent|veut dire|veulent dire|"
                            r"entend on|appelle t on|mean|means|stand for|stands for)\b")
-# Adjectives that stand before the noun in French ("le premier employeur", "les principaux ingrédients").
+# Adjectives that stand before the noun in French ("le premier employeur", "les principaux ingrédients"): the
+# ordinals and the short adjectives of beauty, age, goodness and size that grammars list as placed before it
+# (beau, jeune, vieux, nouveau, bon, mauvais, meilleur, grand, gros, petit, haut, long...).
 _PRENOMINAL = frozenset("premier premiere premiers premieres dernier derniere derniers dernieres principal principale "
-                        "principaux principales grand grande grands grandes petit petite nouveau nouvelle nouveaux "
-                        "nouvelles seul seule seuls seules meilleur meilleure autre autres main first last".split())
+                        "principaux principales grand grande grands grandes petit petite petits petites gros grosse "
+                        "grosses haut haute hauts hautes long longue longs longues beau bel belle beaux belles joli "
+                        "jolie jolis jolies jeune jeunes vieux vieil vieille vieilles nouveau nouvel nouvelle nouveaux "
+                        "nouvelles bon bonne bons bonnes mauvais mauvaise mauvaises meilleur meilleure meilleurs "
+                        "meilleures seul seule seuls seules autre autres main first last".split())
 _QUEL = re.compile(r"\b(?P<det>quel|quelle|quels|quelles|lequel|laquelle|lesquels|lesquelles|which|what)\b"
                    r"(?:\s+(?:est|sont|etait|etaient|sera|seront|fut|a ete|ont ete|is|are|was|were))?"
                    r"(?:\s+(?:le|la|les|l|un|une|des|du|de|the|a|an))?"
@@ -221,8 +226,12 @@ def analyse_question(question: str) -> QuestionAnalysis:
 
 
 def _common_english(name: str) -> bool:
+    """A capitalised run made only of frequent English words ("the Agency's maps"), which English capitalises
+    without making it a name; capitalised parts joined by a hyphen ("Louvre-Lens") are a name all the same."""
     from wordfreq import zipf_frequency
 
+    if re.search(r"[A-ZÀ-Ý][\w’']*-[A-ZÀ-Ý]", name):
+        return False
     words = re.findall(r"[^\W\d_]+", name.lower())
     return bool(words) and not name.isupper() and all(zipf_frequency(w, "en") >= 3.0 for w in words)
 

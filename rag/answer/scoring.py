@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rag.answer.kinds import counted_near_number, holds, mentions
+from rag.answer.language_gap import NONE as NO_GAP, LanguageGap
 from rag.answer.question import QuestionAnalysis
 from rag.answer.units import Unit, terms
 from rag.text.analysis import analyze
@@ -110,6 +111,18 @@ def question_terms(text: str, carried: frozenset[str], vocab: Vocabulary, w: Ans
 _ROMAN_VALUES = {"I": "1", "II": "2", "III": "3", "IV": "4", "V": "5", "VI": "6", "VII": "7", "VIII": "8"}
 
 
+# Kinds whose "quel + noun" names the class of the answer (a place, a moment, an organisation, a person),
+# not a measured property: "quel budget", "quel taux" ask for the budget or the rate, which the evidence names.
+CLASS_KINDS = frozenset({"place", "date", "agent", "person"})
+
+
+def class_noun_terms(q: QuestionAnalysis) -> frozenset[str]:
+    """The terms of the question's answer-class noun ("ville" in "Dans quelle ville..."), if it has one."""
+    if not q.noun or q.kind not in CLASS_KINDS:
+        return frozenset()
+    return frozenset(analyze(q.noun))
+
+
 def meets_constraints(u: Unit, q: QuestionAnalysis) -> bool:
     """The unit (or the sentence its anaphor points to) has the question's years and its numbered phases or
     parts: "phase II" is met by "phase II", "deuxième phase" or "seconde phase" (the analysis reads ordinals
@@ -133,7 +146,7 @@ def fits_kind(u: Unit, q: QuestionAnalysis) -> bool:
 
 def score_units(q: QuestionAnalysis, qt: QuestionTerms, units: list[Unit], cosines: np.ndarray,
                 ranks: list[int], passage_cosines: list[float], w: AnswerSettings,
-                property_cosines: np.ndarray | None = None) -> list[Unit]:
+                property_cosines: np.ndarray | None = None, gap: LanguageGap = NO_GAP) -> list[Unit]:
     """Fill every unit's components, evidence and score; return them best first (a unit quoted by two
     overlapping passages is kept once, under its better-ranked passage)."""
     # Coverage is measured over the terms the corpus knows, and weighs by their share of the question: an
@@ -144,6 +157,15 @@ def score_units(q: QuestionAnalysis, qt: QuestionTerms, units: list[Unit], cosin
     # the counted noun of "combien d'ETI" is part of what is asked, even when it is also a name
     asked = {t: wt for t, wt in qt.weights.items() if t in qt.known and (t not in focus_stems or t == q.counted)}
     asked_total = sum(asked.values())
+    # "Dans quelle ville...", "En quelle année...": the noun after "quel" names the class of the answer, and
+    # the answer itself ("Valenciennes", "en 2019") is what meets it; a text rarely repeats the class noun
+    answer_class = class_noun_terms(q) & set(asked)
+    # an English question's similarities to the French text run lower than the same French question's
+    # (rag.answer.language_gap): `gap` lifts them to the scale the floor and thresholds were calibrated on
+    cosines = np.asarray(cosines, dtype=np.float32) + gap.sentence
+    if property_cosines is not None:
+        property_cosines = np.asarray(property_cosines, dtype=np.float32) + gap.sentence
+    passage_cosines = [c + gap.chunk for c in passage_cosines]
     for i, (u, c) in enumerate(zip(units, cosines)):
         own = sum(wt for t, wt in qt.weights.items() if t in u.terms and t in qt.known) / known
         nearby = sum(wt for t, wt in qt.weights.items() if t not in u.terms and t in u.context and t in qt.known) / known
@@ -168,7 +190,8 @@ def score_units(q: QuestionAnalysis, qt: QuestionTerms, units: list[Unit], cosin
         # what is asked about the focus ("le chiffre d'affaires" of Asterodyn): the question's words other than
         # its names, found in the unit or the sentence its anaphor points to
         own_and_prev = u.terms | (u.prev.terms if u.prev is not None else frozenset())
-        u.extras["property"] = (sum(wt for t, wt in asked.items() if t in own_and_prev) / asked_total) if asked_total else 0.0
+        met = own_and_prev | answer_class if u.holds else own_and_prev
+        u.extras["property"] = (sum(wt for t, wt in asked.items() if t in met) / asked_total) if asked_total else 0.0
         u.extras["property_cosine"] = (max(0.0, (float(property_cosines[i]) - w.cosine_floor) / (1.0 - w.cosine_floor))
                                        if property_cosines is not None else u.cosine)
         # the focus is the passage's subject when the passage (or its heading) names it

@@ -283,3 +283,28 @@ def test_a_hyphenated_name_in_an_english_question_stays_a_name():
     """English capitalises common words ("the Agency"), which are not names to look for; "Louvre-Lens" is one."""
     assert analyse_question("What are the opening hours of the Louvre-Lens museum?").focus == ("Louvre-Lens",)
     assert analyse_question("Which maps did the Agency publish?").focus == ()
+
+
+def test_a_list_announced_with_its_count_is_completed_even_when_another_sentence_comes_first():
+    """"quatre leviers : A, B. Mais aussi C. Et enfin D.": the announcing sentence goes on in the next ones,
+    also when the best unit is another sentence (the one naming the phase asked about)."""
+    import numpy as np
+
+    from rag.answer.compose import choose
+    from rag.answer.scoring import Vocabulary, question_terms, score_units
+    from rag.settings import AnswerSettings
+    from rag.text.analysis import analyze
+
+    text = ("En 2025, la Métropole de Lorvan lance la deuxième phase de son plan vélo. "
+            "Pour la financer, quatre leviers sont prévus : une taxe locale, un emprunt vert. "
+            "Mais aussi des fonds européens. Et enfin le mécénat des entreprises. La concertation dure six mois.")
+    w = AnswerSettings()
+    vocab = Vocabulary({t: 1 for t in analyze(text)}, 50)
+    question = "Quels leviers financent la deuxième phase du plan vélo de Lorvan ?"
+    q, qt = analyse_question(question), question_terms(question, frozenset(), vocab, w)
+    units = units_of(text, 1)
+    ranked = score_units(q, qt, units, np.zeros(len(units)), [1], [0.0], w)
+    assert ranked[0].text.startswith("En 2025")  # the phase's sentence scores best
+    chosen = [u.text for u in choose(q, qt, ranked, w)]
+    assert "Mais aussi des fonds européens." in chosen and "Et enfin le mécénat des entreprises." in chosen, chosen
+    assert "La concertation dure six mois." not in chosen  # no more than the four announced

@@ -114,13 +114,7 @@ def _list_items(q: QuestionAnalysis, qt: QuestionTerms, best: Unit, ranked: list
         group = sorted((u for u in ranked if u.n == best.n and u.group == best.group), key=lambda u: u.start)
         items = group[: w.max_items + 1]
     else:
-        items = [best]
-        announced = announced_count(best.text, q.noun)
-        if announced:
-            found = _enumerated(best.text)
-            following = sorted((u for u in ranked if u.n == best.n and u.start >= best.end), key=lambda u: u.start)
-            for u in following[: max(0, announced - found)]:
-                items.append(u)
+        items = _announced_continued([best], q, ranked)
     wanted = q.count or 0
     found = sum(1 for u in items if u.item) or len(items)
     for u in ranked:
@@ -131,7 +125,25 @@ def _list_items(q: QuestionAnalysis, qt: QuestionTerms, best: Unit, ranked: list
         if (not q.kind or u.holds) and (u.item or u.prose) and (wanted or _new_share(u, set().union(*(c.terms for c in items)), qt) >= w.completes):
             items.append(u)
             found += 1
-    return items
+    return _announced_continued(items, q, ranked)
+
+
+def _announced_continued(items: list[Unit], q: QuestionAnalysis, ranked: list[Unit]) -> list[Unit]:
+    """Each chosen sentence announcing more items than it enumerates ("trois outils : A, B") followed by the
+    next sentences of its passage ("Mais aussi C."), as many as it lacks, unless already chosen."""
+    out: list[Unit] = []
+    for item in items:
+        if item in out:
+            continue
+        out.append(item)
+        announced = announced_count(item.text, q.noun) if item.group is None else None
+        if not announced:
+            continue
+        following = sorted((u for u in ranked if u.n == item.n and u.start >= item.end), key=lambda u: u.start)
+        for u in following[: max(0, announced - _enumerated(item.text))]:
+            if u not in out and not any(_same_text(u, c) for c in out):
+                out.append(u)
+    return out
 
 
 def _with_antecedents(chosen: list[Unit], qt: QuestionTerms) -> list[Unit]:

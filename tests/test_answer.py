@@ -308,3 +308,11 @@ def test_a_list_announced_with_its_count_is_completed_even_when_another_sentence
     chosen = [u.text for u in choose(q, qt, ranked, w)]
     assert "Mais aussi des fonds européens." in chosen and "Et enfin le mécénat des entreprises." in chosen, chosen
     assert "La concertation dure six mois." not in chosen  # no more than the four announced
+
+
+def test_a_year_introduced_by_a_preposition_of_time_is_no_quantity():
+    """"menacée en 2021" dates the sentence: it does not answer "combien de salariés"; a count beside a date does."""
+    q = analyse_question("Combien de salariés travaillent dans la fonderie de Marvelle ?")
+    assert not holds("figure", "La fonderie de Marvelle, menacée en 2021, a été reprise par un groupe belge.", q)
+    assert holds("figure", "La fonderie emploie 1 200 salariés depuis 2019.", q)
+    assert holds("date", "La fonderie, menacée en 2021, a été reprise.", analyse_question("Quand la fonderie a-t-elle été menacée ?"))

@@ -58,6 +58,10 @@ def _folded(text: str) -> str:
 _STANDALONE_NUMBER = re.compile(r"(?<![^\W\d_])\d+(?:[ .\u202f\u00a0]\d{3})*(?:,\d+)?(?![^\W\d_])")
 
 
+_DATED_YEAR = re.compile(r"\b(?:en|depuis|dès|d['’]ici|jusqu['’]en|avant|après|fin|début|mi-|courant|in|since|by|until)"
+                         r"\s+(?:19|20)\d\d\b(?!\s*(?:[-–/]\s*)?\d)", re.I)
+
+
 def new_numbers(text: str, q: QuestionAnalysis) -> set[str]:
     """Numbers of `text` the question does not give (years only when a date is asked)."""
     found = {re.sub(r"[ .\u202f\u00a0]", "", m.group(0)) for m in _STANDALONE_NUMBER.finditer(text)}
@@ -101,7 +105,8 @@ def acronym_expansion(text: str, acronym: str) -> bool:
 def holds(kind: str | None, text: str, q: QuestionAnalysis) -> bool:
     """Whether `text` holds an answer of `kind` for question `q` (kinds without a detector: always)."""
     if kind == "figure":
-        return bool(new_numbers(text, q)) or bool(_FIGURE_WORDS.search(text) and not q.numbers)
+        # a year that a preposition of time introduces ("menacée en 2021") dates the sentence: it is no quantity
+        return bool(new_numbers(_DATED_YEAR.sub(" ", text), q)) or bool(_FIGURE_WORDS.search(text) and not q.numbers)
     if kind == "amount":
         return any(new_numbers(m.group(0), q) or not re.search(r"\d", m.group(0)) for m in _MONEY.finditer(text))
     if kind == "date":

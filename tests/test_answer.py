@@ -316,3 +316,24 @@ def test_a_year_introduced_by_a_preposition_of_time_is_no_quantity():
     assert not holds("figure", "La fonderie de Marvelle, menacée en 2021, a été reprise par un groupe belge.", q)
     assert holds("figure", "La fonderie emploie 1 200 salariés depuis 2019.", q)
     assert holds("date", "La fonderie, menacée en 2021, a été reprise.", analyse_question("Quand la fonderie a-t-elle été menacée ?"))
+
+
+def test_a_list_about_something_else_does_not_replace_the_sentence_that_answers():
+    """A bullet list of business parks is no answer to "which companies are behind this plant": the sentence
+    naming them is quoted, the list from a passage that never names the plant is not."""
+    import numpy as np
+
+    from rag.answer.compose import choose
+    from rag.answer.scoring import Vocabulary, question_terms, score_units
+    from rag.settings import AnswerSettings
+    from rag.text.analysis import analyze
+
+    plant = "L'usine Solvane d'Arvel, portée par Norfer, Calix et Videm, a ouvert en 2023."
+    parks = "Les parcs d'activités de la région :\n• Parc des Saules ;\n• Parc du Moulin ;\n• Zone des Étangs."
+    w = AnswerSettings()
+    vocab = Vocabulary({t: 1 for t in analyze(plant + " " + parks + " entreprises")}, 50)
+    question = "Quelles entreprises portent l'usine Solvane d'Arvel ?"
+    q, qt = analyse_question(question), question_terms(question, frozenset(), vocab, w)
+    units = units_of(plant, 1) + units_of(parks, 2)
+    chosen = [u.text for u in choose(q, qt, score_units(q, qt, units, np.zeros(len(units)), [1, 2], [0.0, 0.0], w), w)]
+    assert chosen == [plant], chosen

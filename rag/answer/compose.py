@@ -44,8 +44,10 @@ def choose(q: QuestionAnalysis, qt: QuestionTerms, ranked: list[Unit], w: Answer
             if q.kind else ranked[0])
     if q.is_list:
         # a list is best answered by a list: a unit of one (a bullet item, or the sentence introducing the
-        # bullets) scoring close to the best takes its place
-        grouped = next((u for u in ranked if u.group is not None and u.score >= best.score * w.keep_ratio), None)
+        # bullets) scoring close to the best takes its place, when its passage is about what the question
+        # names (a list of business parks is no answer about the companies behind one plant)
+        grouped = next((u for u in ranked if u.group is not None and u.score >= best.score * w.keep_ratio
+                        and u.extras.get("focus_in_passage", True)), None)
         return _list_items(q, qt, grouped or best, ranked, w)
     chosen = [best]
     covered = set(best.terms)

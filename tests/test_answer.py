@@ -337,3 +337,28 @@ def test_a_list_about_something_else_does_not_replace_the_sentence_that_answers(
     units = units_of(plant, 1) + units_of(parks, 2)
     chosen = [u.text for u in choose(q, qt, score_units(q, qt, units, np.zeros(len(units)), [1, 2], [0.0, 0.0], w), w)]
     assert chosen == [plant], chosen
+
+
+def test_a_table_row_naming_a_place_answers_what_it_holds_and_nothing_else():
+    """A table row is layout debris, yet it names the plant of a town: it answers "which company in X", not
+    "what is X's industrial policy" (rows and map labels are no evidence about a topic)."""
+    import numpy as np
+
+    from rag.answer.abstention import refusal_reason
+    from rag.answer.scoring import Vocabulary, question_terms, score_units
+    from rag.settings import AnswerSettings
+    from rag.text.analysis import analyze
+
+    row = "MARVELLE FONDERIES ARVEL Arvel 24.10Z Sidérurgie 1 000 à 1 999 salariés."
+    w = AnswerSettings()
+    vocab = Vocabulary({t: 1 for t in analyze(row + " entreprise implantée politique industrielle")}, 50)
+
+    def refusal(question: str) -> str | None:
+        q, qt = analyse_question(question), question_terms(question, frozenset(), vocab, w)
+        units = units_of(row, 1)
+        assert all(u.debris for u in units)
+        # similarities set high: only the focus check can refuse
+        return refusal_reason(q, qt, score_units(q, qt, units, np.full(len(units), 0.95), [1], [0.95], w), vocab, w)
+
+    assert refusal("Quelle entreprise de sidérurgie est implantée à Arvel ?") is None
+    assert refusal("Quelle est la politique industrielle d'Arvel ?") == "focus-unsupported"

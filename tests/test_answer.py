@@ -6,14 +6,20 @@ pronoun is resolved, an English question is answered from the French text, and t
 analysis, units, kinds, markers, sentence splitting) behave as documented.
 """
 
+import numpy as np
 import pytest
 
+from rag.answer.abstention import refusal_reason
+from rag.answer.compose import choose
 from rag.answer.kinds import acronym_expansion, holds
 from rag.answer.question import analyse_question
+from rag.answer.scoring import Vocabulary, question_terms, score_units
 from rag.answer.units import display_text, is_debris, units_of, with_marker
 from rag.assistant import REFUSAL, Assistant
 from rag.evaluation.metrics import answer_sentences
 from rag.query.followup import standalone_question
+from rag.settings import AnswerSettings
+from rag.text.analysis import analyze
 from rag.text.sentences import split_sentences
 
 
@@ -217,23 +223,26 @@ def test_the_llm_is_guided_by_the_same_analysis_and_units(assistant):
     assert guidance in default_prompts().render_answer(question, [p.text for p in passages], guidance)
 
 
+def _scored(question: str, passages: list[str], words: str = "", cosine: float = 0.0):
+    """(question analysis, its terms, the passages' units scored best first, vocabulary, weights) for invented
+    passages, as the answerer scores them; every similarity is `cosine`, so the words decide. The vocabulary
+    is the passages' words plus `words` (words of the questions the corpus should know)."""
+    w = AnswerSettings()
+    vocab = Vocabulary({t: 1 for t in analyze(" ".join(passages) + " " + words)}, 50)
+    q, qt = analyse_question(question), question_terms(question, frozenset(), vocab, w)
+    units = [u for n, text in enumerate(passages, start=1) for u in units_of(text, n)]
+    n = len(passages)
+    ranked = score_units(q, qt, units, np.full(len(units), cosine), list(range(1, n + 1)), [cosine] * n, w)
+    return q, qt, ranked, vocab, w
+
+
 def test_the_class_noun_after_quel_is_met_by_the_answer_itself():
     """"Dans quelle ville...": a sentence naming the plant and its town answers what is asked about the plant
     without repeating "ville"; a measured noun ("Quel budget...") still has to be in the sentence."""
-    import numpy as np
-
-    from rag.answer.scoring import Vocabulary, question_terms, score_units
-    from rag.settings import AnswerSettings
-    from rag.text.analysis import analyze
-
     text = "L'usine Lumotec est installée à Roubaix depuis 2012. Son budget de recherche atteint 4 millions d'euros."
-    vocab = Vocabulary({t: 1 for t in analyze(text + " ville usine recrute montant")}, 50)
-    w = AnswerSettings()
 
     def property_of(question: str, unit_start: str) -> float:
-        q = analyse_question(question)
-        units = units_of(text, 1)
-        ranked = score_units(q, question_terms(question, frozenset(), vocab, w), units, np.zeros(len(units)), [1], [0.0], w)
+        ranked = _scored(question, [text], "ville usine recrute montant")[2]
         return next(u for u in ranked if u.text.startswith(unit_start)).extras["property"]
 
     assert analyse_question("Dans quelle ville se trouve l'usine Lumotec ?").noun == "ville"
@@ -288,22 +297,10 @@ def test_a_hyphenated_name_in_an_english_question_stays_a_name():
 def test_a_list_announced_with_its_count_is_completed_even_when_another_sentence_comes_first():
     """"quatre leviers : A, B. Mais aussi C. Et enfin D.": the announcing sentence goes on in the next ones,
     also when the best unit is another sentence (the one naming the phase asked about)."""
-    import numpy as np
-
-    from rag.answer.compose import choose
-    from rag.answer.scoring import Vocabulary, question_terms, score_units
-    from rag.settings import AnswerSettings
-    from rag.text.analysis import analyze
-
     text = ("En 2025, la Métropole de Lorvan lance la deuxième phase de son plan vélo. "
             "Pour la financer, quatre leviers sont prévus : une taxe locale, un emprunt vert. "
             "Mais aussi des fonds européens. Et enfin le mécénat des entreprises. La concertation dure six mois.")
-    w = AnswerSettings()
-    vocab = Vocabulary({t: 1 for t in analyze(text)}, 50)
-    question = "Quels leviers financent la deuxième phase du plan vélo de Lorvan ?"
-    q, qt = analyse_question(question), question_terms(question, frozenset(), vocab, w)
-    units = units_of(text, 1)
-    ranked = score_units(q, qt, units, np.zeros(len(units)), [1], [0.0], w)
+    q, qt, ranked, _, w = _scored("Quels leviers financent la deuxième phase du plan vélo de Lorvan ?", [text])
     assert ranked[0].text.startswith("En 2025")  # the phase's sentence scores best
     chosen = [u.text for u in choose(q, qt, ranked, w)]
     assert "Mais aussi des fonds européens." in chosen and "Et enfin le mécénat des entreprises." in chosen, chosen
@@ -321,44 +318,23 @@ def test_a_year_introduced_by_a_preposition_of_time_is_no_quantity():
 def test_a_list_about_something_else_does_not_replace_the_sentence_that_answers():
     """A bullet list of business parks is no answer to "which companies are behind this plant": the sentence
     naming them is quoted, the list from a passage that never names the plant is not."""
-    import numpy as np
-
-    from rag.answer.compose import choose
-    from rag.answer.scoring import Vocabulary, question_terms, score_units
-    from rag.settings import AnswerSettings
-    from rag.text.analysis import analyze
-
     plant = "L'usine Solvane d'Arvel, portée par Norfer, Calix et Videm, a ouvert en 2023."
     parks = "Les parcs d'activités de la région :\n• Parc des Saules ;\n• Parc du Moulin ;\n• Zone des Étangs."
-    w = AnswerSettings()
-    vocab = Vocabulary({t: 1 for t in analyze(plant + " " + parks + " entreprises")}, 50)
-    question = "Quelles entreprises portent l'usine Solvane d'Arvel ?"
-    q, qt = analyse_question(question), question_terms(question, frozenset(), vocab, w)
-    units = units_of(plant, 1) + units_of(parks, 2)
-    chosen = [u.text for u in choose(q, qt, score_units(q, qt, units, np.zeros(len(units)), [1, 2], [0.0, 0.0], w), w)]
+    q, qt, ranked, _, w = _scored("Quelles entreprises portent l'usine Solvane d'Arvel ?", [plant, parks], "entreprises")
+    chosen = [u.text for u in choose(q, qt, ranked, w)]
     assert chosen == [plant], chosen
 
 
 def test_a_table_row_naming_a_place_answers_what_it_holds_and_nothing_else():
     """A table row is layout debris, yet it names the plant of a town: it answers "which company in X", not
     "what is X's industrial policy" (rows and map labels are no evidence about a topic)."""
-    import numpy as np
-
-    from rag.answer.abstention import refusal_reason
-    from rag.answer.scoring import Vocabulary, question_terms, score_units
-    from rag.settings import AnswerSettings
-    from rag.text.analysis import analyze
-
     row = "MARVELLE FONDERIES ARVEL Arvel 24.10Z Sidérurgie 1 000 à 1 999 salariés."
-    w = AnswerSettings()
-    vocab = Vocabulary({t: 1 for t in analyze(row + " entreprise implantée politique industrielle")}, 50)
 
     def refusal(question: str) -> str | None:
-        q, qt = analyse_question(question), question_terms(question, frozenset(), vocab, w)
-        units = units_of(row, 1)
-        assert all(u.debris for u in units)
         # similarities set high: only the focus check can refuse
-        return refusal_reason(q, qt, score_units(q, qt, units, np.full(len(units), 0.95), [1], [0.95], w), vocab, w)
+        q, qt, ranked, vocab, w = _scored(question, [row], "entreprise implantée politique industrielle", cosine=0.95)
+        assert all(u.debris for u in ranked)
+        return refusal_reason(q, qt, ranked, vocab, w)
 
     assert refusal("Quelle entreprise de sidérurgie est implantée à Arvel ?") is None
     assert refusal("Quelle est la politique industrielle d'Arvel ?") == "focus-unsupported"

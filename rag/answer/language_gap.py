@@ -53,8 +53,8 @@ def measure_gap(index, embedder) -> LanguageGap:
         return NONE
     rows = sorted({int(r) for r in np.linspace(0, n - 1, min(n, SAMPLE_ROWS))})
     chunks = np.stack([index.chunk_vector(r) for r in rows])
-    sentences = [index.sentence_vectors(r) for r in rows]
-    sentences = np.concatenate([s for s in sentences if len(s)]) if any(len(s) for s in sentences) else chunks
+    blocks = [b for b in (index.sentence_vectors(r) for r in rows) if len(b)]
+    sentences = np.concatenate(blocks) if blocks else chunks
     pairs = probe_pairs()
     french = embedder.encode_queries([f for f, _ in pairs])
     english = embedder.encode_queries([e for _, e in pairs])

@@ -166,15 +166,19 @@ def score_units(q: QuestionAnalysis, qt: QuestionTerms, units: list[Unit], cosin
     if property_cosines is not None:
         property_cosines = np.asarray(property_cosines, dtype=np.float32) + gap.sentence
     passage_cosines = [c + gap.chunk for c in passage_cosines]
+
+    def above_floor(c: float) -> float:
+        # multilingual-e5 puts unrelated texts around 0.75-0.8: the similarity counts from a floor upwards
+        return max(0.0, (float(c) - w.cosine_floor) / (1.0 - w.cosine_floor))
+
     for i, (u, c) in enumerate(zip(units, cosines)):
         own = sum(wt for t, wt in qt.weights.items() if t in u.terms and t in qt.known) / known
         nearby = sum(wt for t, wt in qt.weights.items() if t not in u.terms and t in u.context and t in qt.known) / known
-        # multilingual-e5 puts unrelated texts around 0.75-0.8: the similarity counts from a floor upwards
-        u.cosine = max(0.0, (float(c) - w.cosine_floor) / (1.0 - w.cosine_floor))
+        u.cosine = above_floor(c)
         u.coverage = own
         # the passage's own similarity to the question (from retrieval) backs the units it holds: a list item
         # or a table row says little alone, its passage may be exactly about the question
-        passage = max(0.0, (passage_cosines[u.n - 1] - w.cosine_floor) / (1.0 - w.cosine_floor))
+        passage = above_floor(passage_cosines[u.n - 1])
         u.evidence = ((w_cov * (own + w.context * nearby) + w.cosine * u.cosine + w.passage * passage)
                       / (w_cov + w.cosine + w.passage))
         own_terms = u.terms | (u.prev.terms if u.prev is not None else frozenset())
@@ -192,8 +196,7 @@ def score_units(q: QuestionAnalysis, qt: QuestionTerms, units: list[Unit], cosin
         own_and_prev = u.terms | (u.prev.terms if u.prev is not None else frozenset())
         met = own_and_prev | answer_class if u.holds else own_and_prev
         u.extras["property"] = (sum(wt for t, wt in asked.items() if t in met) / asked_total) if asked_total else 0.0
-        u.extras["property_cosine"] = (max(0.0, (float(property_cosines[i]) - w.cosine_floor) / (1.0 - w.cosine_floor))
-                                       if property_cosines is not None else u.cosine)
+        u.extras["property_cosine"] = above_floor(property_cosines[i]) if property_cosines is not None else u.cosine
         # the focus is the passage's subject when the passage (or its heading) names it
         u.extras["focus_in_passage"] = all(mentions(u.passage_terms | own_and_prev, name) for name in q.focus)
         if q.years or q.romans:  # "en 2019", "la phase I": a unit under other constraints answers another question

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -323,9 +324,6 @@ def load_index(settings: Settings, build_if_needed: bool = True, quiet: bool = T
 def _open_for(index: "Index", filename: str) -> int:
     """A read-only descriptor of `filename`, closed when `index` is garbage (the app loads a new Index after
     each rebuild: their descriptors must not pile up)."""
-    import weakref
-
     fd = os.open(filename, os.O_RDONLY)
     weakref.finalize(index, os.close, fd)
     return fd
-

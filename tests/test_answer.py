@@ -179,6 +179,30 @@ def test_follow_up_carries_the_question_word_and_drops_the_replaced_value():
     assert q.text.startswith("Et lors de la phase I ?") and "(" not in q.text
 
 
+def test_the_pronoun_en_makes_a_question_a_follow_up_and_the_preposition_does_not():
+    history = [("Qu'est-ce que le Fonds Littoral ?", "Un fonds régional doté par la Région et la BPI [1].")]
+    for question in ("Quelle commune en a bénéficié la première ?", "Qu'en dit la chambre de commerce ?",
+                     "Combien y en a-t-il eu ?"):
+        q = standalone_question(question, history)
+        assert "Fonds" in q.carried and "Littoral" in q.carried, question
+    for question in ("Quelles communes ont signé en 2024 ?", "Que fait la Région en Picardie pour les ports ?"):
+        assert standalone_question(question, history).text == question
+
+
+def test_an_ordinal_without_its_noun_carries_that_item_of_the_listed_answer_only():
+    history = [("Quels ports de la côte sont cités ?",
+                "Il y en a trois : Dunkerque, avec son terminal méthanier ; Calais, port de voyageurs ; "
+                "et Boulogne-sur-Mer, port de pêche [1].")]
+    first = standalone_question("Qui gère le premier ?", history)
+    assert "Dunkerque" in first.carried and not {"Calais", "Boulogne"} & set(first.carried)
+    assert "ports" in first.carried  # the topic of the previous question still comes along
+    last = standalone_question("Et le dernier, il emploie combien de personnes ?", history)
+    assert "Boulogne" in last.carried and "Dunkerque" not in last.carried
+    beyond = standalone_question("Qui gère le cinquième ?", history)  # no fifth item: every name, as for a pronoun
+    assert {"Dunkerque", "Calais", "Boulogne"} <= set(beyond.carried)
+    assert standalone_question("Qui gère le premier port ?", history).text == "Qui gère le premier port ?"
+
+
 def test_a_capitalised_word_opening_the_previous_answer_is_not_taken_for_a_name():
     history = [("Qu'a proposé l'institut pour relancer l'industrie ?",
                 "Créer une douzaine de zones prioritaires. Stellantis et Xavier Bertrand s'en réjouissent.")]

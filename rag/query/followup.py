@@ -10,7 +10,9 @@ d'industrie ?" carries "combien territoires engagés Territoires d'industrie":
 - a word of the previous turn that the new question replaces is left out: when both share a head word
   ("phase"), the previous modifier ("II") is dropped, so the old value does not outvote the new one;
 - the previous assistant answers give only their names and acronyms ("SOFIE"), which is what pronouns
-  ("ce sigle", "elle") usually point at.
+  ("ce sigle", "elle") usually point at;
+- a noun left out after an ordinal ("Qui porte la première ?", "Et la dernière ?") points at that item of
+  the enumeration the previous answer gave: only that item's names are carried, not its neighbours'.
 A question that already names its topic (3+ content words of its own) takes only the previous turn, and
 one that also has no pronoun, possessive or opening "Et" pointing back is taken as it is: a new,
 self-contained question must not be pulled towards the previous topic.
@@ -22,7 +24,7 @@ import re
 
 from dataclasses import dataclass
 
-from rag.text.analysis import analyze, words
+from rag.text.analysis import analyze, fold_accents, ordinal_value, words
 from rag.text.lexicon import zipf
 from rag.text.wordlists import word_list
 
@@ -49,12 +51,75 @@ _OWN_TOPIC = 3  # content words that make a question self-sufficient enough to l
 _POINTERS = word_list("query/data/pointers.txt")
 
 
+# Verbs that follow the pronoun "en", never the preposition (rag/query/data/auxiliaries.txt says why).
+_AUXILIARIES = frozenset(fold_accents(w) for w in word_list("query/data/auxiliaries.txt"))
+_ELIDED_EN = re.compile(r"\b(?:qu|n|s|m|t|j)['’]en\b|\by\s+en\b", re.IGNORECASE)  # "qu'en", "n'en", "y en"
+# A determiner and an adjective with no noun after them, before the end of a clause: "la première ?",
+# "Et les deux autres ?" ("et"/"ou" may follow: "la première et pour combien").
+_NOUNLESS = re.compile(r"\b(?:le|la|les|l['’])\s*([^\W\d_]+|\d+(?:er|re|ere|e|eme)?)\s*(?=[?!.,;:]|$|\s(?:et|ou)\b)",
+                       re.IGNORECASE)
+_LAST = ("dernier", "derniere", "derniers", "dernieres")
+
+
+def pronoun_en(question: str) -> bool:
+    """Whether the question holds the adverbial pronoun "en" (standing for a complement of the previous turn:
+    "Quelle entreprise en a profité ?", "Qu'en pense la Région ?"): after an elided "que"/"ne" or after "y",
+    or right before an auxiliary or modal verb. The preposition "en" ("en 2025") comes before its noun."""
+    if _ELIDED_EN.search(question):
+        return True
+    ws = words(question)
+    return any(w == "en" and following in _AUXILIARIES for w, following in zip(ws, ws[1:]))
+
+
+def elided_item(question: str) -> int | None:
+    """The item a question names by its rank with the noun left out: "Qui porte la première ?" -> 1,
+    "Et la dernière ?" -> -1, "Et l'autre ?" -> 0 (an item, rank unknown); None when no noun is left out."""
+    for m in _NOUNLESS.finditer(question):
+        word = fold_accents(m.group(1).lower())
+        if word in _LAST:
+            return -1
+        if word in ("autre", "autres"):
+            return 0
+        rank = ordinal_value(word)
+        if rank:
+            return rank
+    return None
+
+
 def depends_on_conversation(question: str) -> bool:
     """Whether the question needs the previous turns: it opens with "Et", points back with a pronoun or a
-    possessive, or has no content word of its own ("Pourquoi ?")."""
+    possessive (the pronoun "en" included), leaves out the noun of an ordinal ("la première ?"), or has no
+    content word of its own ("Pourquoi ?")."""
     ws = words(question)
     pointers = {w for i, w in enumerate(ws) if w in _POINTERS and not (w == "ce" and i and ws[i - 1] == "est")}  # "qu'est-ce"
-    return bool(ws) and ws[0] in ("et", "and") or bool(pointers) or not analyze(question)
+    return (bool(ws) and ws[0] in ("et", "and") or bool(pointers) or not analyze(question) or pronoun_en(question)
+            or elided_item(question) is not None)
+
+
+def enumerated_item(answer: str, rank: int) -> tuple[int, int] | None:
+    """(start, end) in `answer` of item `rank` (1-based; -1: the last) of the enumeration it gives: its parts
+    between ";" (else ",") that name something, after the announcing clause ("Il y en a trois : …"). None
+    when the answer lists fewer than two named items, or fewer than `rank`."""
+    start = answer.index(":") + 1 if ":" in answer else 0
+    for separator in (";", ","):
+        parts, at = [], start
+        for piece in answer[start:].split(separator):
+            if _names(answer, at, at + len(piece)):
+                parts.append((at, at + len(piece)))
+            at += len(piece) + len(separator)
+        if len(parts) >= 2:
+            break
+    else:
+        return None
+    if rank == -1:
+        return parts[-1]
+    return parts[rank - 1] if 0 < rank <= len(parts) else None
+
+
+def _names(text: str, start: int = 0, end: int | None = None) -> list[str]:
+    """The names and acronyms of text[start:end], capitalised common words opening a sentence left out."""
+    end = len(text) if end is None else end
+    return [m.group(0) for m in _NAME.finditer(text, start, end) if not _sentence_initial_word(text, m)]
 
 
 def _has_question_word(text: str) -> bool:
@@ -97,6 +162,7 @@ def standalone_question(question: str, history: list[tuple[str, str]] | None) ->
         return Query(question, question)
     own = set(analyze(question))
     turns = history[-1:] if len(own) >= _OWN_TOPIC else history[-2:]
+    rank = elided_item(question)
     extra: list[str] = []
     seen = set(own)
     if not _has_question_word(question):
@@ -113,12 +179,12 @@ def standalone_question(question: str, history: list[tuple[str, str]] | None) ->
                 continue
             seen.add(stems[0])
             extra.append(w)
-        for m in _NAME.finditer(assistant):
-            stems = analyze(m.group(0))
-            if _sentence_initial_word(assistant, m):
-                continue
-            if m.group(0) not in drop and stems and not set(stems) <= seen:
+        # an ordinal with its noun left out names one item of the last answer's enumeration: its names only
+        item = enumerated_item(assistant, rank) if rank and (user, assistant) == turns[-1] else None
+        for name in _names(assistant, *(item or (0, len(assistant)))):
+            stems = analyze(name)
+            if name not in drop and stems and not set(stems) <= seen:
                 seen.update(stems)
-                extra.append(m.group(0))
+                extra.append(name)
     carried = tuple(dict.fromkeys(extra))
     return Query(question, f"{question} {' '.join(carried)}" if carried else question, carried)

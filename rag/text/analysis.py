@@ -61,6 +61,12 @@ _NUMBERS = {
 }
 
 
+def ordinal_value(word: str) -> int | None:
+    """The number an ordinal or roman numeral stands for ("deuxième" -> 2, "II" -> 2), else None."""
+    number = _NUMBERS.get(fold_accents(word.lower()))
+    return int(number) if number else None
+
+
 @lru_cache(maxsize=65536)
 def _term(word: str) -> str:
     # Accents are folded BEFORE stemming: people type "universite" or "securite", and the stemmer cuts

@@ -4,7 +4,7 @@
         --database-url postgresql://postgres@127.0.0.1:5432/postgres [--work /tmp/rag-scale] [--out results.json]
 
 Data (deterministic, `generate`): chunks shaped like the real corpus's (sentences per chunk and words per
-sentence resampled from the shipped index: 8.3 sentences, ~470 characters, ~43 analysed terms per chunk),
+sentence resampled from the shipped index: 12.1 sentences and ~700 characters per chunk today),
 words drawn by a Zipf law over a vocabulary growing with the index (Heaps' law: the corpus's words first,
 then made-up words from their syllables), with a topic bias; documents of 20-2,000 chunks with
 sections of 1-4 chunks (as in the corpus); vectors clustered, not uniform: 256 topics, a document near its
@@ -43,7 +43,6 @@ TOPICS = 256
 SEED = 20261130
 EXACT_UP_TO = 100_000  # chunks: above, the exact reference pass (every sentence vector read for every query:
 # 18.6 GB at 1M, more than the page cache holds) would take hours; PostgreSQL is then compared with the files store
-ANSWERER_UP_TO = 100_000  # chunks: above, today's answerer's start (every chunk analysed) is not measured
 
 
 def rss_mb() -> float:
@@ -246,8 +245,13 @@ def load_for_build(data: Path):
             np.load(data / "sentence_vectors.npy", mmap_mode="r"), bm25_terms)
 
 
-def manifest_for(n: int) -> dict:
-    return {"synthetic": True, "n_chunks": n, "n_documents": 0, "embedding": {"model": "synthetic"}}
+def manifest_for(chunks) -> dict:
+    """The manifest a build writes (rag.index.build), with what the answerer reads at start: the chunks'
+    roman-numeral counts (the other document frequencies come from the store's term statistics)."""
+    from rag.index.build import roman_frequencies
+
+    return {"synthetic": True, "n_chunks": len(chunks), "n_documents": 0, "embedding": {"model": "synthetic"},
+            "roman_frequencies": roman_frequencies(chunks)}
 
 
 # --- steps (each in its own process) ---------------------------------------------------------------------
@@ -261,7 +265,7 @@ def step_build(store: str, data: Path, where: str, schema: str) -> dict:
     if store == "files":
         from rag.index.files_write import write_files_build
 
-        folder = write_files_build(Path(where), chunks, docs, matrix, spans, sentences, manifest_for(len(chunks)),
+        folder = write_files_build(Path(where), chunks, docs, matrix, spans, sentences, manifest_for(chunks),
                                    threads=2, bm25_terms=bm25_terms)
         size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
         detail = {}
@@ -270,7 +274,7 @@ def step_build(store: str, data: Path, where: str, schema: str) -> dict:
 
         with PostgresStore(where, schema=schema) as st:
             detail = st.replace_index(chunks, matrix, sentence_spans=spans, sentence_vectors=sentences, documents=docs,
-                                      manifest=manifest_for(len(chunks)), bm25_terms=bm25_terms,
+                                      manifest=manifest_for(chunks), bm25_terms=bm25_terms,
                                       maintenance_work_mem="3GB", parallel_workers=1)
             with st.connection() as conn:
                 size = conn.execute("SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c JOIN pg_namespace n "
@@ -330,6 +334,13 @@ def step_query(store: str, data: Path, where: str, schema: str, n_queries: int) 
         filtered.append((time.perf_counter() - t) * 1000)
     hit = sum(1 for q in queries if _chunk_row(index, results[q["query"]], q["target"])) / len(queries)
     serving_rss = rss_mb()  # the app's searches only: the exact reference below reads every sentence vector
+    # The extractive answerer reads its vocabulary (every term's document frequency) when it starts: from the
+    # store's term statistics, as with an index `rag index` built: the app's start and memory with it.
+    from rag.answer.extractive import ExtractiveAnswerer
+
+    t = time.perf_counter()
+    ExtractiveAnswerer(index, None, settings)
+    answerer = {"answerer_init_s": round(time.perf_counter() - t, 1), "rss_with_answerer_mb": round(rss_mb())}
     if store == "files" and index.moments is not None and index.n_chunks <= EXACT_UP_TO:
         # the reference: every row scored exactly (the files store's small-index path), to measure what the
         # large-index paths of both stores (HNSW, sampled statistics, MaxScore) change in the top 5
@@ -337,15 +348,6 @@ def step_query(store: str, data: Path, where: str, schema: str, n_queries: int) 
         exact = {q["query"]: [p.chunk_id for p in retriever.search(q["query"], k=5, mode="hybrid")] for q in queries}
         (data / "results-exact.json").write_text(json.dumps(exact), encoding="utf-8")
     keyword = getattr(index, "generation", None) and index.generation.cache.get("keyword")  # MaxScore's exact share
-    answerer = {}
-    if index.n_chunks <= ANSWERER_UP_TO:
-        # Today's extractive answerer counts document frequencies over every chunk when it starts (reading them
-        # all from PostgreSQL): the app's start and memory with it. A store method replaces that (README).
-        from rag.answer.extractive import ExtractiveAnswerer
-
-        t = time.perf_counter()
-        ExtractiveAnswerer(index, None, settings)
-        answerer = {"answerer_init_s": round(time.perf_counter() - t, 1), "rss_with_answerer_mb": round(rss_mb())}
     return {"bm25_top_exact": keyword, **answerer, "open_s": round(open_s, 1), "p50_ms": round(statistics.median(latency), 1), "p95_ms": round(percentile(latency, 95), 1),
             "filtered_p50_ms": round(statistics.median(filtered), 1), "filtered_p95_ms": round(percentile(filtered, 95), 1),
             "rss_mb": round(serving_rss), "rss_before_open_mb": round(base), "peak_rss_mb": round(peak_mb()),

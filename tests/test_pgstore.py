@@ -62,7 +62,8 @@ def test_store_holds_what_the_files_store_holds(pg_store, index):
     for row, chunk in enumerate(index.chunks):
         assert pg_store.row_of(chunk.chunk_id) == row
         assert pg_store.sentence_spans(row) == index.sentence_spans(row)
-        assert np.allclose(pg_store.sentence_vectors(row), index.sentence_vectors(row), atol=1e-6)
+        # stored in half precision: each component within half a unit in the last place of a half float
+        assert np.allclose(pg_store.sentence_vectors(row), index.sentence_vectors(row), rtol=2 ** -11, atol=1e-7)
     for term in index.bm25.vocab_dict:
         assert pg_store.term_document_frequency(term) == index.term_document_frequency(term), term
     assert pg_store.term_document_frequency("absentdelindex") == 0
@@ -92,9 +93,11 @@ def test_every_mode_ranks_like_the_files_store(pg_store, index, index_settings, 
         a, b = rankings(files, queries, mode), rankings(pg, queries, mode)
         same = sum([c for c, _ in x[:5]] == [c for c, _ in y[:5]] for x, y in zip(a, b))
         assert same >= 0.98 * len(queries), (mode, same, len(queries))  # near-ties may swap (float32 vs float64)
+        # half-precision sentence vectors move a cosine by ~3e-5, a z-scored fusion (divided by the cosines'
+        # spread, ~0.03) by ~1e-3
         for x, y in zip(a, b):
             for (cx, sx), (cy, sy) in zip(x, y):
-                assert cx != cy or abs(sx - sy) < 1e-4
+                assert cx != cy or abs(sx - sy) < 5e-3
 
 
 def test_large_index_path_ranks_like_the_exact_path(postgres, index, index_settings, embedder, pg_store):

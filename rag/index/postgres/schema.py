@@ -15,7 +15,7 @@ builds and a killed build leaves nothing behind but a rolled-back transaction.
 from __future__ import annotations
 
 import struct
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import psycopg
@@ -26,7 +26,7 @@ from psycopg.pq import Format
 from rag.errors import RagError
 
 VIEWS = ("chunks", "sentences", "documents", "postings", "terms")
-LAYOUT = 2  # the generation tables' layout: a generation written with another one is rebuilt, never read
+LAYOUT = 3  # the generation tables' layout: a generation written with another one is rebuilt, never read
 
 # Each migration is (description, SQL); {s} is the quoted schema. Never edit one that has shipped: append.
 MIGRATIONS: list[tuple[str, str]] = [
@@ -38,7 +38,11 @@ CREATE TABLE {s}.current (one bool PRIMARY KEY DEFAULT true CHECK (one), gen int
 ]
 
 # One build's tables. Rows are the chunks in index order; a document's chunks are consecutive rows
-# (row_lo..row_hi), so a document filter is a row range. `embed_key` is the sha256 of the text that was
+# (row_lo..row_hi), so a document filter is a row range. Sentence vectors are half precision (halfvec): there
+# are ~8-12 per chunk, so they are most of the store (a 384-float row takes ~2 KB with its page's slack, ~0.9 KB
+# in halves: 24 GB against 11 GB at a million chunks); their cosines move by ~1e-4, below what changes a
+# ranking or an answer on the question sets (README, "Store parity"). Chunk vectors, which the HNSW index
+# ranks, stay single precision. `embed_key` is the sha256 of the text that was
 # embedded (rag.index.cache.text_key): a later build reuses the vector of unchanged text.
 GENERATION_DDL = """
 CREATE SCHEMA {g};
@@ -47,7 +51,7 @@ CREATE TABLE {g}.chunks (row_id int PRIMARY KEY, chunk_id text NOT NULL, doc_id 
     metadata jsonb NOT NULL, embed_key text NOT NULL, embedding vector({dim}) NOT NULL);
 ALTER TABLE {g}.chunks ALTER COLUMN embedding SET STORAGE PLAIN;
 CREATE TABLE {g}.sentences (chunk_row int NOT NULL, idx int NOT NULL, char_start int NOT NULL, char_end int NOT NULL,
-    embed_key text NOT NULL, embedding vector({dim}) NOT NULL, PRIMARY KEY (chunk_row, idx));
+    embed_key text NOT NULL, embedding halfvec({dim}) NOT NULL, PRIMARY KEY (chunk_row, idx));
 ALTER TABLE {g}.sentences ALTER COLUMN embedding SET STORAGE PLAIN;
 CREATE TABLE {g}.documents (doc_id text PRIMARY KEY, ord int NOT NULL, row_lo int NOT NULL, row_hi int NOT NULL,
     n_chunks int NOT NULL, n_sentences int NOT NULL, metadata jsonb NOT NULL, text text NOT NULL);
@@ -121,14 +125,41 @@ class VectorLoader(Loader):
         return np.frombuffer(bytes(data), dtype=">f4", count=dim, offset=4).astype(np.float32)
 
 
-def vector_oid(conn: psycopg.Connection) -> int:
-    """The pgvector type's oid; StoreError naming the fix when the extension is not enabled."""
-    oid = conn.execute("SELECT to_regtype('vector')::oid").fetchone()[0]
+class HalfvecDumper(Dumper):
+    """numpy vectors sent as pgvector's halfvec (binary: dimension, unused, big-endian IEEE half floats)."""
+
+    format = Format.BINARY
+
+    def dump(self, obj: Any) -> bytes:
+        a = np.asarray(obj, dtype=">f2").ravel()
+        return struct.pack(">HH", a.size, 0) + a.tobytes()
+
+
+class HalfvecLoader(Loader):
+    format = Format.BINARY
+
+    def load(self, data) -> np.ndarray:
+        dim = struct.unpack_from(">H", data)[0]
+        return np.frombuffer(bytes(data), dtype=">f2", count=dim, offset=4).astype(np.float32)
+
+
+class VectorTypes(NamedTuple):
+    vector: int  # oids of pgvector's types in this database
+    halfvec: int
+
+
+def vector_types(conn: psycopg.Connection) -> VectorTypes:
+    """The oids of pgvector's vector and halfvec types; StoreError naming the fix when the extension is not
+    enabled, or too old to have halfvec (0.7.0)."""
+    oid, half = conn.execute("SELECT to_regtype('vector')::oid, to_regtype('halfvec')::oid").fetchone()
     if oid is None:
         available = conn.execute("SELECT 1 FROM pg_available_extensions WHERE name = 'vector'").fetchone()
         raise StoreError(f"the pgvector extension is not enabled in database {conn.info.dbname}: run `CREATE EXTENSION vector;` "
                          "in it as its owner or a superuser" + ("" if available else " (after installing pgvector on the server)") + ".")
-    return oid
+    if half is None:
+        raise StoreError(f"the pgvector extension in database {conn.info.dbname} is older than 0.7.0 (no halfvec type): "
+                         "run `ALTER EXTENSION vector UPDATE;` as its owner, after installing pgvector 0.7 or newer on the server.")
+    return VectorTypes(oid, half)
 
 
 def migrate(conn: psycopg.Connection, schema: str) -> int:

@@ -8,7 +8,8 @@ is filtered on), against the generation's `exact_below` (rag.index.postgres.writ
   within a budget of postings (`keyword_contenders`), each candidate completed with its other score, and
   the z-score statistics estimated on a fixed, evenly spread sample of rows (rag.index.statistics).
 A document's chunks are consecutive rows, so a document filter is a row range. Queries that do not depend
-on one another go in one round trip (psycopg's pipeline mode): a large-index search makes three.
+on one another go in one round trip (psycopg's pipeline mode): a large-index search makes three (four when
+its first round finds a document far from the question, or meets a generation for the first time).
 
 One module, longer than most: the two paths share their SQL fragments, the batching and the statistics, and
 each must score exactly as the files store does; split, a reader would have to hold both halves at once.
@@ -143,7 +144,7 @@ def _dense_query(g: Generation, vec: np.ndarray, where, unit: str) -> tuple[sql.
         inner = sql.SQL("SELECT row_id, -(embedding <#> %(q)s), NULL::float8 FROM {}.chunks WHERE {}").format(
             g.schema, _within("row_id", where))
     else:
-        best = sql.SQL("SELECT chunk_row, max(-(embedding <#> %(q)s)) AS best FROM {}.sentences WHERE {} GROUP BY 1").format(
+        best = sql.SQL("SELECT chunk_row, max(-(embedding::vector <#> %(q)s)) AS best FROM {}.sentences WHERE {} GROUP BY 1").format(
             g.schema, _within("chunk_row", where))
         if unit == "sentence":
             inner = sql.SQL("SELECT chunk_row, NULL::float8, best FROM ({}) s").format(best)
@@ -163,7 +164,7 @@ def _dense_top_query(g: Generation, vec: np.ndarray, n: int, where, unit: str, e
     if unit == "chunk":
         inner = sql.SQL("SELECT row_id, score, NULL::float8 FROM ({}) c").format(chunks)
     else:
-        inner = sql.SQL("SELECT c.row_id, c.score, max(-(s.embedding <#> %(q)s)) FROM ({}) c JOIN {}.sentences s "
+        inner = sql.SQL("SELECT c.row_id, c.score, max(-(s.embedding::vector <#> %(q)s)) FROM ({}) c JOIN {}.sentences s "
                         "ON s.chunk_row = c.row_id GROUP BY 1, 2").format(chunks, g.schema)
     return sql.SQL("SELECT array_agg(r), array_agg(c), array_agg(s) FROM ({}) AS x(r, c, s)").format(inner), {"q": vec}
 
@@ -252,8 +253,9 @@ def _keyword(bm25: dict[int, float], continues: np.ndarray, row: int, w: float) 
 # --- candidates (large indexes) ----------------------------------------------------------------------
 
 def _score_candidates(conn, g: Generation, req: ScoreRequest, ranges: list[tuple[int, int]] | None) -> Scores:
-    """(1) each ranking's candidates, the statistics' sample scores; (2) the exact scores the candidates
-    still lack: two round trips (three the first time a generation is met: its sample)."""
+    """(1) each ranking's candidates, the statistics' sample scores; (2) the exact BM25 of the keyword
+    contenders and dense candidates; (3) the dense scores of the keyword top rows: three round trips (four
+    the first time a generation is met: its sample)."""
     preferred = g.ranges([req.preferred]) if req.preferred else None
     scopes = [(ranges, False)] + ([(preferred, _count(preferred) <= g.params["exact_below"])] if preferred else [])
     vec = None if req.query_vector is None else np.asarray(req.query_vector, np.float32)
@@ -290,25 +292,27 @@ def _score_candidates(conn, g: Generation, req: ScoreRequest, ranges: list[tuple
             contenders.append(keyword_contenders(g, req.terms, term_stats, first[q][0], req.n, w, exact, bm25))
 
     # (2) exact BM25 of the keyword contenders and of the dense candidates (with the row before each, for the
-    # section context), dense scores of the keyword contenders
+    # section context)
     wanted = candidates | {r for rows, _ in contenders for r in rows.tolist()}
     need_bm25 = sorted((wanted | {r - 1 for r in wanted if g.continues[r]}) - set(bm25)) if keyword_mode else []
-    need_dense = sorted(wanted - set(dense)) if vec is not None else []
-    batch = Batch(conn)
-    b_q = batch.add(*_bm25_query(g, req.terms, need_bm25)) if need_bm25 else None
-    d_q = batch.add(*_dense_query(g, vec, need_dense, unit)) if need_dense else None
-    got = batch.run()
-    if b_q is not None:
+    if need_bm25:
         bm25.update(dict.fromkeys(need_bm25, 0.0))
-        bm25.update(_as_dict(*_arrays(got[b_q][0])))
-    if d_q is not None:
-        dense.update(_as_dict(*_dense_values(got[d_q][0], unit)))
+        batch = Batch(conn)
+        batch.add(*_bm25_query(g, req.terms, need_bm25))
+        bm25.update(_as_dict(*_arrays(batch.run()[0][0])))
     tally = g.cache.setdefault("keyword", {"searches": 0, "exact": 0})
     for rows, bound in contenders:  # each scope's keyword top n, now exactly known
         scored = sorted((-_keyword(bm25, g.continues, r, w), r) for r in rows.tolist())
         candidates.update(r for s, r in scored[:req.n] if s < 0)
         tally["searches"] += 1
         tally["exact"] += int(bound == 0 or (len(scored) >= req.n and -scored[req.n - 1][0] > bound * (1 + w)))
+    # (3) dense scores of the keyword top rows: only those, not of every contender (thousands when a question's
+    # words are frequent, each with its sentences: seconds at a million chunks, for rows the fusion never sees)
+    need_dense = sorted(candidates - set(dense)) if vec is not None else []
+    if need_dense:
+        batch = Batch(conn)
+        batch.add(*_dense_query(g, vec, need_dense, unit))
+        dense.update(_as_dict(*_dense_values(batch.run()[0][0], unit)))
 
     rows = np.array(sorted(candidates), dtype=np.int64)
     d = None if vec is None else np.array([dense[r] for r in rows], dtype=np.float32)

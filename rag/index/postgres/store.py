@@ -27,8 +27,8 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from rag.errors import IndexCorruptedError, IndexMissingError
 from rag.index.interface import ScoreRequest, Scores
 from rag.index.postgres import search
-from rag.index.postgres.schema import (LAYOUT, StoreError, VectorDumper, VectorLoader, describe, migrate, unreachable,
-                                       vector_oid)
+from rag.index.postgres.schema import (LAYOUT, HalfvecDumper, HalfvecLoader, StoreError, VectorDumper, VectorLoader, describe,
+                                       migrate, unreachable, vector_types)
 from rag.index.postgres.search import Batch, Generation
 from rag.index.postgres.write import write_generation
 from rag.schema import Chunk
@@ -54,11 +54,12 @@ class PostgresStore:
                   "prepare_threshold": None}
         try:
             with psycopg.connect(url, **kwargs) as conn:
-                self.vector_oid = vector_oid(conn)
+                self.types = vector_types(conn)
                 migrate(conn, schema)
         except psycopg.OperationalError as exc:
             raise unreachable(url, exc) from None
-        self._dumper = type("Dumper", (VectorDumper,), {"oid": self.vector_oid})
+        self._dumper = type("Dumper", (VectorDumper,), {"oid": self.types.vector})
+        self._half_dumper = type("HalfDumper", (HalfvecDumper,), {"oid": self.types.halfvec})
         self.pool = ConnectionPool(url, min_size=1, max_size=pool_size, kwargs=kwargs, configure=self._configure,
                                    open=True, name=f"rag-{schema}", timeout=max(connect_timeout, 10))
         self._generation: Generation | None = None
@@ -73,7 +74,9 @@ class PostgresStore:
 
     def _configure(self, conn: psycopg.Connection) -> None:
         conn.adapters.register_dumper(np.ndarray, self._dumper)
-        conn.adapters.register_loader(self.vector_oid, VectorLoader)
+        conn.adapters.register_dumper(None, self._half_dumper)  # chosen by its oid only: the sentences' COPY
+        conn.adapters.register_loader(self.types.vector, VectorLoader)
+        conn.adapters.register_loader(self.types.halfvec, HalfvecLoader)
         # Every query of this store wants these: iterative_scan lets a filtered HNSW scan go on until LIMIT rows
         # pass the filter (relaxed_order: results are re-sorted in Python).
         conn.execute(f"SET hnsw.ef_search = {int(self.ef_search)}; SET hnsw.iterative_scan = relaxed_order")
@@ -335,15 +338,17 @@ class PostgresStore:
             with cur.copy("COPY wanted FROM STDIN") as copy:
                 for key in dict.fromkeys(keys):
                     copy.write_row((key,))
-            got = cur.execute(sql.SQL("SELECT DISTINCT ON (key) key, embedding FROM (SELECT embed_key AS key, embedding FROM "
-                                      "{g}.chunks UNION ALL SELECT embed_key, embedding FROM {g}.sentences) v JOIN wanted USING (key)")
+            # a text embedded both as a chunk and as a sentence: the chunk's single-precision vector
+            got = cur.execute(sql.SQL("SELECT DISTINCT ON (key) key, embedding FROM (SELECT embed_key AS key, embedding, 0 AS half "
+                                      "FROM {g}.chunks UNION ALL SELECT embed_key, embedding::vector, 1 FROM {g}.sentences) v "
+                                      "JOIN wanted USING (key) ORDER BY key, half")
                               .format(g=g.schema)).fetchall()
         return dict(got)
 
     def replace_index(self, chunks: Sequence[Any], chunk_vectors, **options) -> dict[str, Any]:
         """Write a new generation and make it current (rag.index.postgres.write.write_generation's options)."""
         with self.connection() as conn:
-            stats = write_generation(conn, self.schema, self.vector_oid, chunks, chunk_vectors, **options)
+            stats = write_generation(conn, self.schema, self.types, chunks, chunk_vectors, **options)
         self.refresh(force=True)
         return stats
 

@@ -18,7 +18,7 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from rag.index.cache import text_key
-from rag.index.postgres.schema import GENERATION_DDL, IMPACT_DDL, LAYOUT, POSTINGS_DDL, SAMPLE_DDL, VIEWS
+from rag.index.postgres.schema import GENERATION_DDL, IMPACT_DDL, LAYOUT, POSTINGS_DDL, SAMPLE_DDL, VIEWS, VectorTypes
 from rag.index.statistics import KEYWORD_SAMPLE, SAMPLE_SIZE, sample_rows, vector_moments
 from rag.text.analysis import analyze
 
@@ -34,7 +34,7 @@ def bm25_text(chunk: dict[str, Any]) -> str:
     return f"{heading}\n{text}" if heading and heading not in text else text
 
 
-def write_generation(conn: psycopg.Connection, schema: str, vector_oid: int, chunks: Sequence[Any], chunk_vectors,
+def write_generation(conn: psycopg.Connection, schema: str, types: VectorTypes, chunks: Sequence[Any], chunk_vectors,
                      *, sentence_spans: Sequence[Sequence[tuple[int, int]]] = (), sentence_vectors=None,
                      documents: Sequence[dict[str, Any]] = (), manifest: dict[str, Any] | None = None,
                      chunk_keys: Sequence[str] | None = None, sentence_keys: Sequence[str] | None = None,
@@ -75,7 +75,7 @@ def write_generation(conn: psycopg.Connection, schema: str, vector_oid: int, chu
         g = sql.Identifier(f"{schema}_g{gen}")
         fmt = {"g": g.as_string(conn), "s": s.as_string(conn), "dim": dim}
         conn.execute(GENERATION_DDL.format(**fmt))
-        rows = _copy_rows(conn, g, vector_oid, chunks, chunk_vectors, chunk_keys, spans, sentence_vectors,
+        rows = _copy_rows(conn, g, types, chunks, chunk_vectors, chunk_keys, spans, sentence_vectors,
                           sentence_keys, bm25_terms, documents)
         t.append(time.perf_counter())
         conn.execute(sql.SQL("INSERT INTO {}.moments VALUES (%s, %s)").format(g), [dim, vector_moments(chunk_vectors).tobytes()])
@@ -114,7 +114,7 @@ def write_generation(conn: psycopg.Connection, schema: str, vector_oid: int, chu
     return {"generation": gen, "n_chunks": n, "n_sentences": rows["n_sentences"], "dimension": dim, "seconds": seconds}
 
 
-def _copy_rows(conn, g, vector_oid, chunks, vectors, chunk_keys, spans, sent, sentence_keys, bm25_terms, documents) -> dict[str, Any]:
+def _copy_rows(conn, g, types, chunks, vectors, chunk_keys, spans, sent, sentence_keys, bm25_terms, documents) -> dict[str, Any]:
     """COPY every row; returns {"continues": bool per row (same section as the row before), "n_sentences"}."""
     cur = conn.cursor()
     n = len(chunks)
@@ -123,7 +123,7 @@ def _copy_rows(conn, g, vector_oid, chunks, vectors, chunk_keys, spans, sent, se
     previous: dict[str, Any] | None = None
     with cur.copy(sql.SQL("COPY {}.chunks (row_id, chunk_id, doc_id, title, text, char_start, char_end, heading, "
                           "n_tokens, metadata, embed_key, embedding) FROM STDIN (FORMAT BINARY)").format(g)) as copy:
-        copy.set_types(["int4", "text", "text", "text", "text", "int4", "int4", "text", "int4", "jsonb", "text", vector_oid])
+        copy.set_types(["int4", "text", "text", "text", "text", "int4", "int4", "text", "int4", "jsonb", "text", types.vector])
         for row, chunk in enumerate(chunks):
             c = _as_dict(chunk)
             doc = c["doc_id"]
@@ -142,7 +142,7 @@ def _copy_rows(conn, g, vector_oid, chunks, vectors, chunk_keys, spans, sent, se
             copy.write_row((row, terms or [""]))  # bm25s indexes a chunk without terms as [""]: length 1
     k = 0
     with cur.copy(sql.SQL("COPY {}.sentences FROM STDIN (FORMAT BINARY)").format(g)) as copy:
-        copy.set_types(["int4", "int4", "int4", "int4", "text", vector_oid])
+        copy.set_types(["int4", "int4", "int4", "int4", "text", types.halfvec])
         for row, sp in enumerate(spans):
             text = _as_dict(chunks[row])["text"] if sp and sentence_keys is None else ""
             for i, (a, b) in enumerate(sp):

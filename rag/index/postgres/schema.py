@@ -111,36 +111,30 @@ class VectorDumper(Dumper):
     """numpy float32 vectors sent to pgvector in its binary format (dimension, unused, big-endian floats)."""
 
     format = Format.BINARY
+    dtype = ">f4"
 
     def dump(self, obj: Any) -> bytes:
-        a = np.asarray(obj, dtype=">f4").ravel()
+        a = np.asarray(obj, dtype=self.dtype).ravel()
         return struct.pack(">HH", a.size, 0) + a.tobytes()
+
+
+class HalfvecDumper(VectorDumper):
+    """numpy vectors sent as pgvector's halfvec: the same layout with IEEE half floats."""
+
+    dtype = ">f2"
 
 
 class VectorLoader(Loader):
     format = Format.BINARY
+    dtype = ">f4"
 
     def load(self, data) -> np.ndarray:
         dim = struct.unpack_from(">H", data)[0]
-        return np.frombuffer(bytes(data), dtype=">f4", count=dim, offset=4).astype(np.float32)
+        return np.frombuffer(bytes(data), dtype=self.dtype, count=dim, offset=4).astype(np.float32)
 
 
-class HalfvecDumper(Dumper):
-    """numpy vectors sent as pgvector's halfvec (binary: dimension, unused, big-endian IEEE half floats)."""
-
-    format = Format.BINARY
-
-    def dump(self, obj: Any) -> bytes:
-        a = np.asarray(obj, dtype=">f2").ravel()
-        return struct.pack(">HH", a.size, 0) + a.tobytes()
-
-
-class HalfvecLoader(Loader):
-    format = Format.BINARY
-
-    def load(self, data) -> np.ndarray:
-        dim = struct.unpack_from(">H", data)[0]
-        return np.frombuffer(bytes(data), dtype=">f2", count=dim, offset=4).astype(np.float32)
+class HalfvecLoader(VectorLoader):
+    dtype = ">f2"
 
 
 class VectorTypes(NamedTuple):

@@ -226,6 +226,9 @@ def test_debris_detection():
     ("M. Dupont a payé 2.800 euros. Puis il est parti.", ["M. Dupont a payé 2.800 euros.", "Puis il est parti."]),
     ("lors du deuxième atelier prospectif (Saint-Michel) organisé avec la\nMaison des entreprises du territoire.",
      ["lors du deuxième atelier prospectif (Saint-Michel) organisé avec la\nMaison des entreprises du territoire."]),
+    # a short line is a heading before a capital only when it could end there: not on "de", "la" or a comma
+    ("Réunion préparée avec la\nChambre des métiers de\nLaon\nCalendrier\nLes dates suivent.",
+     ["Réunion préparée avec la\nChambre des métiers de\nLaon", "Calendrier", "Les dates suivent."]),
 ])
 def test_sentence_splitter(text, expected):
     spans = split_sentences(text)

@@ -119,11 +119,12 @@ def split_sentences(text: str, offset: int = 0, *, finished_lines: bool = True) 
             or _BULLET.match(next_line)
             or _BULLET.match(line)
             or stripped[-1] in ".!?…:;»\""
-            # before a capital, a short line is a heading; with `finished_lines`, so is a longer one that
-            # does not end on a word needing a sequel ("de", "la", a comma, an open bracket): a contents
-            # entry, a table row or a caption, as cleaned text has its broken prose lines already joined
+            # before a capital, a short line is a heading; with `finished_lines`, so is a longer one, and only
+            # a line that does not end on a word needing a sequel ("de", "la", a comma, an open bracket) is
+            # either: a contents entry, a table row or a caption ends there, "avec la\nMaison des entreprises
+            # de\nVervins" goes on, as cleaned text has its broken prose lines already joined
             or (next_line.strip()[:1].isupper()
-                and (len(stripped) < 60 or (finished_lines and _line_looks_finished(stripped))))
+                and (_line_looks_finished(stripped) if finished_lines else len(stripped) < 60))
         )
         if ends_block:
             blocks.append((block_start, line_end))

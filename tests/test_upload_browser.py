@@ -66,6 +66,9 @@ def test_upload_ask_remove_and_refusal_in_the_page(app_url, tmp_path):
 
         # upload, with metadata
         page.get_by_role("tab", name="Corpus").click()
+        # as a user does, drop the file once the drop zone shows: a file set on the input while the tab is
+        # still mounting was once lost (its name never appeared)
+        page.locator("#rag-upload-files").wait_for(state="visible")
         page.locator("#rag-upload-files input[type='file']").set_input_files(str(pdf))
         page.wait_for_selector("#rag-upload-files >> text=Rapport Hydrovert.pdf")
         page.fill("#rag-upload-publisher input, #rag-upload-publisher textarea", "Région Hauts-de-France")

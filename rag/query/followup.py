@@ -11,7 +11,7 @@ d'industrie ?" carries "combien territoires engagés Territoires d'industrie":
   ("phase"), the previous modifier ("II") is dropped, so the old value does not outvote the new one;
 - the previous assistant answers give only their names and acronyms ("SOFIE"), which is what pronouns
   ("ce sigle", "elle") usually point at;
-- a noun left out after an ordinal ("Qui porte la première ?", "Et la dernière ?") points at that item of
+- a noun left out after an ordinal ("Qui finance la deuxième ?", "Et la dernière ?") points at that item of
   the enumeration the previous answer gave: only that item's names are carried, not its neighbours'.
 A question that already names its topic (3+ content words of its own) takes only the previous turn, and
 one that also has no pronoun, possessive or opening "Et" pointing back is taken as it is: a new,
@@ -54,7 +54,7 @@ _POINTERS = word_list("query/data/pointers.txt")
 # Verbs that follow the pronoun "en", never the preposition (rag/query/data/auxiliaries.txt says why).
 _AUXILIARIES = frozenset(fold_accents(w) for w in word_list("query/data/auxiliaries.txt"))
 _ELIDED_EN = re.compile(r"\b(?:qu|n|s|m|t|j)['’]en\b|\by\s+en\b", re.IGNORECASE)  # "qu'en", "n'en", "y en"
-# A determiner and an adjective with no noun after them, before the end of a clause: "la première ?",
+# A determiner and an adjective with no noun after them, before the end of a clause: "la deuxième ?",
 # "Et les deux autres ?" ("et"/"ou" may follow: "la première et pour combien").
 _NOUNLESS = re.compile(r"\b(?:le|la|les|l['’])\s*([^\W\d_]+|\d+(?:er|re|ere|e|eme)?)\s*(?=[?!.,;:]|$|\s(?:et|ou)\b)",
                        re.IGNORECASE)
@@ -63,7 +63,7 @@ _LAST = ("dernier", "derniere", "derniers", "dernieres")
 
 def pronoun_en(question: str) -> bool:
     """Whether the question holds the adverbial pronoun "en" (standing for a complement of the previous turn:
-    "Quelle entreprise en a profité ?", "Qu'en pense la Région ?"): after an elided "que"/"ne" or after "y",
+    "Quelle commune en a bénéficié ?", "Qu'en pense la Région ?"): after an elided "que"/"ne" or after "y",
     or right before an auxiliary or modal verb. The preposition "en" ("en 2025") comes before its noun."""
     if _ELIDED_EN.search(question):
         return True
@@ -72,7 +72,7 @@ def pronoun_en(question: str) -> bool:
 
 
 def elided_item(question: str) -> int | None:
-    """The item a question names by its rank with the noun left out: "Qui porte la première ?" -> 1,
+    """The item a question names by its rank with the noun left out: "Qui finance la deuxième ?" -> 2,
     "Et la dernière ?" -> -1, "Et l'autre ?" -> 0 (an item, rank unknown); None when no noun is left out."""
     for m in _NOUNLESS.finditer(question):
         word = fold_accents(m.group(1).lower())
@@ -88,7 +88,7 @@ def elided_item(question: str) -> int | None:
 
 def depends_on_conversation(question: str) -> bool:
     """Whether the question needs the previous turns: it opens with "Et", points back with a pronoun or a
-    possessive (the pronoun "en" included), leaves out the noun of an ordinal ("la première ?"), or has no
+    possessive (the pronoun "en" included), leaves out the noun of an ordinal ("la deuxième ?"), or has no
     content word of its own ("Pourquoi ?")."""
     ws = words(question)
     pointers = {w for i, w in enumerate(ws) if w in _POINTERS and not (w == "ce" and i and ws[i - 1] == "est")}  # "qu'est-ce"
@@ -181,7 +181,7 @@ def standalone_question(question: str, history: list[tuple[str, str]] | None) ->
             extra.append(w)
         # an ordinal with its noun left out names one item of the last answer's enumeration: its names only
         item = enumerated_item(assistant, rank) if rank and (user, assistant) == turns[-1] else None
-        for name in _names(assistant, *(item or (0, len(assistant)))):
+        for name in _names(assistant, *(item or ())):
             stems = analyze(name)
             if name not in drop and stems and not set(stems) <= seen:
                 seen.update(stems)

@@ -119,10 +119,10 @@ def split_sentences(text: str, offset: int = 0, *, finished_lines: bool = True) 
             or _BULLET.match(next_line)
             or _BULLET.match(line)
             or stripped[-1] in ".!?…:;»\""
-            # before a capital, a short line is a heading; with `finished_lines`, so is a longer one, and only
-            # a line that does not end on a word needing a sequel ("de", "la", a comma, an open bracket) is
-            # either: a contents entry, a table row or a caption ends there, "avec la\nMaison des entreprises
-            # de\nVervins" goes on, as cleaned text has its broken prose lines already joined
+            # before a capital, a line ends a block when it does not end on a word needing a sequel ("de", "la",
+            # a comma, an open bracket): a heading, a contents entry, a table row or a caption ends there, "avec
+            # la\nMaison des entreprises de\nVervins" goes on (cleaned text has its broken prose lines joined).
+            # Chunking (not `finished_lines`) keeps its measured rule: any short line before a capital.
             or (next_line.strip()[:1].isupper()
                 and (_line_looks_finished(stripped) if finished_lines else len(stripped) < 60))
         )

@@ -39,9 +39,9 @@ CREATE TABLE {s}.current (one bool PRIMARY KEY DEFAULT true CHECK (one), gen int
 
 # One build's tables. Rows are the chunks in index order; a document's chunks are consecutive rows
 # (row_lo..row_hi), so a document filter is a row range. Sentence vectors are half precision (halfvec): there
-# are ~8-12 per chunk, so they are most of the store (a 384-float row takes ~2 KB with its page's slack, ~0.9 KB
-# in halves: 24 GB against 11 GB at a million chunks); their cosines move by ~1e-4, below what changes a
-# ranking or an answer on the question sets (README, "Store parity"). Chunk vectors, which the HNSW index
+# are ~8-12 per chunk, so they are most of the store (a row of 384 floats takes ~2 KB with its page's slack, of
+# halves ~0.9 KB: the sentences of a million chunks take ~11 GB instead of ~24); a cosine moves by ~3e-5, which
+# changed no answer on the question sets (README, the PostgreSQL store). Chunk vectors, which the HNSW index
 # ranks, stay single precision. `embed_key` is the sha256 of the text that was
 # embedded (rag.index.cache.text_key): a later build reuses the vector of unchanged text.
 GENERATION_DDL = """

@@ -137,7 +137,7 @@ def print_clean_compare(result: dict) -> None:
                   f"{r['off']['hit@5']:.3f} | {r['on']['hit@5']:.3f} | {r['off']['mrr']:.3f} | {r['on']['mrr']:.3f} |")
 
 
-HELDOUT_SETS = (ROOT / "tests" / "heldout_questions.jsonl", ROOT / "tests" / "heldout2_questions.jsonl")
+HELDOUT_SETS = tuple(ROOT / "tests" / f"heldout{n}_questions.jsonl" for n in ("", "2", "3"))
 
 
 def compare_models(models: list[str], raw: bool) -> dict:

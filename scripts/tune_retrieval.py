@@ -1,7 +1,7 @@
 """Choose the retrieval settings by cross-validation on the shipped question set; report held-out sets as checks.
 
     .venv/bin/python scripts/tune_retrieval.py [--chunk-sizes 200] [--folds 5] [--repeats 3]
-        [--heldout tests/heldout_questions.jsonl --heldout tests/heldout2_questions.jsonl] [--out FILE]
+        [--heldout tests/heldout_questions.jsonl --heldout tests/heldout2_questions.jsonl ...] [--out FILE]
 
 For every chunk size (one index each, embeddings shared through the cache) and every combination of
 dense unit (chunk, best sentence, both), fusion (convex over z-scores with alpha 0.1..0.9, or RRF with
@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 from scripts.bench_retrieval import DEPTH, grouped, load_questions, rank_of_first_relevant, summarize  # noqa: E402
 
 SHIPPED = ROOT / "rag" / "evaluation" / "data" / "questions.jsonl"
-HELDOUT = [ROOT / "tests" / "heldout_questions.jsonl", ROOT / "tests" / "heldout2_questions.jsonl"]
+HELDOUT = [ROOT / "tests" / f"heldout{n}_questions.jsonl" for n in ("", "2", "3")]
 
 
 def fusions() -> list[dict]:

@@ -365,3 +365,53 @@ def test_a_table_row_naming_a_place_answers_what_it_holds_and_nothing_else():
 
     assert refusal("Quelle entreprise de sidérurgie est implantée à Arvel ?") is None
     assert refusal("Quelle est la politique industrielle d'Arvel ?") == "focus-unsupported"
+
+
+def test_a_figure_counts_the_noun_phrase_right_after_it():
+    """"combien d'ateliers": in "12 salariés des ateliers" the figure counts employees; "35 ateliers" and
+    "35 ateliers textiles" count workshops, so does "8 millions d'euros d'aides" count aid for "combien d'aides"."""
+    from rag.answer.kinds import counted_near_number
+
+    q = analyse_question("Combien d'ateliers la coopérative de Lorvan gère-t-elle ?")
+    assert not counted_near_number("La coopérative emploie 12 salariés des ateliers de tissage.", q)
+    assert counted_near_number("La coopérative gère 35 ateliers.", q)
+    assert counted_near_number("La coopérative gère 35 nouveaux ateliers textiles.", q)
+    assert counted_near_number("Elle a reçu 8 millions d'euros d'aides.", analyse_question("Combien d'aides a-t-elle reçu ?"))
+    assert not counted_near_number("Les ateliers font 18 % des emplois.", q)
+
+
+def test_the_unit_counting_the_asked_noun_answers_how_many():
+    """A close sentence with another figure does not take the place of the one counting what is asked."""
+    text = ("La coopérative de Lorvan, fondée par 12 salariés des ateliers de tissage, fête ses dix ans. "
+            "La coopérative gère aujourd'hui 35 ateliers.")
+    q, qt, ranked, _, w = _scored("Combien d'ateliers la coopérative de Lorvan gère-t-elle ?", [text])
+    assert [u.text for u in choose(q, qt, ranked, w)] == ["La coopérative gère aujourd'hui 35 ateliers."]
+
+
+def test_two_questions_of_the_same_kind_get_a_datum_each():
+    """"combien… et combien… ?" asks two figures: the sentence giving the second one is added, and a sentence
+    repeating the first figure is not."""
+    text = ("Le salon de Lorvan a réuni 120 exposants cette année. Le salon de Lorvan compte 120 exposants. "
+            "Ses organisateurs y ont compté 4 000 visiteurs.")
+    q, qt, ranked, _, w = _scored("Combien d'exposants le salon de Lorvan a-t-il réunis, et combien de visiteurs ?", [text])
+    assert q.also == ("figure",)
+    chosen = [u.text for u in choose(q, qt, ranked, w)]
+    assert any("120 exposants" in c for c in chosen) and any("4 000 visiteurs" in c for c in chosen), chosen
+    assert len(chosen) == 2, chosen
+    assert analyse_question("C'est une grosse usine ? Combien de salariés y travaillent ?").kind == "figure"
+    assert analyse_question("How many plants, and how many jobs?").also == ("figure",)
+
+
+def test_a_list_question_takes_the_sentence_enumerating_the_asked_class():
+    """"Quelles entreprises…": a sentence naming companies in brackets after the word is items of the answer,
+    though it shares few words with the question."""
+    from rag.answer.compose import enumerates
+
+    text = ("Le cabinet Orvel a présenté l'étude sur la robotisation des PME du textile à Lorvan. "
+            "Il s'appuie sur des entretiens avec des entreprises (Tissor, Filam, Lainex).")
+    q, qt, ranked, _, w = _scored("Quelles entreprises ont été interrogées pour l'étude du cabinet Orvel sur la robotisation ?",
+                                  [text], cosine=0.5)
+    chosen = " ".join(u.text for u in choose(q, qt, ranked, w))
+    assert "Tissor, Filam, Lainex" in chosen, chosen
+    assert enumerates("trois ports : Dunkerque, Calais et Boulogne", "port")
+    assert not enumerates("les entreprises sont nombreuses (voir page 3)", "entreprise")

@@ -1,8 +1,8 @@
-"""The held-out question set is well formed and its answer key really is in the indexed text.
+"""The held-out question sets are well formed and their answer keys really are in the indexed text.
 
-tests/heldout_questions.jsonl measures generalisation: it was written from the corpus alone, after
-retrieval and the extractive answerer had been tuned on the shipped set (now rag/evaluation/data/questions.jsonl), and asks about other
-facts. A malformed line or an evidence string absent from the chunks would silently score zero and
+tests/heldout*_questions.jsonl measure generalisation: each was written from the corpus alone, by someone
+who had not seen the code or its answers, after retrieval and the extractive answerer had been tuned on the
+shipped set (rag/evaluation/data/questions.jsonl), and asks about other facts. A malformed line or an evidence string absent from the chunks would silently score zero and
 make the generalisation gap look larger than it is, so both are checked here.
 """
 
@@ -18,7 +18,7 @@ from rag.text.normalize import normalize_for_match
 
 from .conftest import CORPUS, QUESTIONS, ROOT, strings_outside_chunks
 
-HELDOUT = ROOT / "tests" / "heldout_questions.jsonl"
+SETS = ["heldout_questions.jsonl", "heldout2_questions.jsonl", "heldout3_questions.jsonl"]
 CATEGORIES = {"fact", "list", "definition", "why", "paraphrase", "follow-up", "english", "out-of-scope", "near-miss"}
 UNANSWERABLE = {"out-of-scope", "near-miss"}
 FIELDS = {"id", "question", "answer", "facts", "evidence", "answerable", "category", "history", "standalone", "doc"}
@@ -35,9 +35,9 @@ def _read(path) -> list[dict]:
     return rows
 
 
-@pytest.fixture(scope="module")
-def heldout() -> list[dict]:
-    return _read(HELDOUT)
+@pytest.fixture(scope="module", params=SETS)
+def heldout(request) -> list[dict]:
+    return _read(ROOT / "tests" / request.param)
 
 
 @pytest.fixture(scope="module")
@@ -58,9 +58,9 @@ def test_ids_fields_and_categories(heldout):
 
 
 def test_mix_covers_every_category_and_document(heldout, doc_ids):
-    assert 35 <= len(heldout) <= 50
+    assert 35 <= len(heldout) <= 60
     assert {q["category"] for q in heldout} == CATEGORIES
-    per_doc = Counter(q["doc"] for q in heldout if q["answerable"])
+    per_doc = Counter(q["doc"] for q in heldout if q["answerable"] and "doc" in q)
     assert set(per_doc) == doc_ids, f"documents without a held-out question: {doc_ids - set(per_doc)}"
     categories = Counter(q["category"] for q in heldout)
     assert categories["out-of-scope"] >= 3 and categories["near-miss"] >= 3
@@ -69,11 +69,13 @@ def test_mix_covers_every_category_and_document(heldout, doc_ids):
 def test_answer_keys_match_answerability(heldout, doc_ids):
     for q in heldout:
         if q["answerable"]:
-            assert q["doc"] in doc_ids, q["id"]
-            assert 1 <= len(q["evidence"]) <= 3 and 1 <= len(q["facts"]) <= 3, q["id"]
+            # a synthesis across two documents names none
+            assert q.get("doc", next(iter(doc_ids))) in doc_ids, q["id"]
+            assert 1 <= len(q["evidence"]) <= 8 and 1 <= len(q["facts"]) <= 8, q["id"]  # a list has its items
             assert all(isinstance(s, str) and normalize_for_match(s) for s in q["evidence"] + q["facts"]), q["id"]
         else:
-            assert q["facts"] == [] and q["evidence"] == [] and "doc" not in q, q["id"]
+            # a near-miss may name the document its topic comes from
+            assert q["facts"] == [] and q["evidence"] == [] and q.get("doc", next(iter(doc_ids))) in doc_ids, q["id"]
 
 
 def test_follow_ups_have_history_and_standalone(heldout):
@@ -94,7 +96,7 @@ def test_questions_are_new(heldout):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["heldout_questions.jsonl", "heldout2_questions.jsonl"])
+@pytest.mark.parametrize("name", SETS)
 def test_evidence_and_facts_are_in_the_indexed_chunks_of_their_document(name, index):
     """Each string must sit inside one chunk of its document, or it could never be retrieved or quoted."""
     missing = strings_outside_chunks(_read(ROOT / "tests" / name), index)

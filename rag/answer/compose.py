@@ -31,6 +31,14 @@ def _same_text(a: Unit, b: Unit) -> bool:
     return x in y or y in x
 
 
+def _new_datum(u: Unit, chosen: list[Unit], kind: str, q: QuestionAnalysis) -> bool:
+    """The unit gives a datum of `kind` none of the chosen units gives (a new number, date or name)."""
+    from rag.answer.kinds import data_of
+
+    given = set().union(*(data_of(kind, c.text, q) for c in chosen))
+    return bool(data_of(kind, u.text, q) - given)
+
+
 def _new_share(u: Unit, covered: set[str], qt: QuestionTerms) -> float:
     return sum(wt for t, wt in qt.weights.items() if t in u.terms and t not in covered) / qt.total
 
@@ -42,6 +50,11 @@ def choose(q: QuestionAnalysis, qt: QuestionTerms, ranked: list[Unit], w: Answer
     # a datum asked: the best unit that gives it under the question's constraints, else the best holding one
     best = (next((u for u in ranked if fits_kind(u, q)), None) or next((u for u in ranked if u.holds), ranked[0])
             if q.kind else ranked[0])
+    if q.counted and not best.extras.get("counted", False):
+        # "combien d'établissements": a figure followed by the counted noun answers it better than a close
+        # one from a passage that never names the noun (where fits_kind lets any figure stand)
+        best = next((u for u in ranked if fits_kind(u, q) and u.extras.get("counted", False)
+                     and u.score >= best.score * w.keep_ratio), best)
     if q.is_list:
         # a list is best answered by a list: a unit of one (a bullet item, or the sentence introducing the
         # bullets) scoring close to the best takes its place, when its passage is about what the question
@@ -54,10 +67,13 @@ def choose(q: QuestionAnalysis, qt: QuestionTerms, ranked: list[Unit], w: Answer
     for kind in q.also:  # "… et quand ?": the best unit holding the second thing asked, unless already there
         from rag.answer.kinds import holds
 
-        if any(holds(kind, c.text, q) for c in chosen):
+        if kind != q.kind and any(holds(kind, c.text, q) for c in chosen):
             continue
+        # "combien… et combien… ?": the second datum is of the same kind, so it must be one the chosen units
+        # do not already give
         extra = next((u for u in ranked if holds(kind, u.text, q) and u.score >= best.score * w.keep_ratio
-                      and not any(_same_text(u, c) for c in chosen)), None)
+                      and not any(_same_text(u, c) for c in chosen)
+                      and (kind != q.kind or _new_datum(u, chosen, kind, q))), None)
         if extra is not None:
             chosen.append(extra)
             covered |= extra.terms
@@ -124,10 +140,32 @@ def _list_items(q: QuestionAnalysis, qt: QuestionTerms, best: Unit, ranked: list
             break
         if u in items or any(_same_text(u, c) for c in items) or u.score < best.score * w.keep_ratio:
             continue
-        if (not q.kind or u.holds) and (u.item or u.prose) and (wanted or _new_share(u, set().union(*(c.terms for c in items)), qt) >= w.completes):
+        if (not q.kind or u.holds) and (u.item or u.prose) and (wanted or enumerates(u.text, q.noun)
+                                                                or _new_share(u, set().union(*(c.terms for c in items)), qt) >= w.completes):
             items.append(u)
             found += 1
     return _announced_continued(items, q, ranked)
+
+
+_ENUMERATION = re.compile(r"^\s*(?:[\w'’-]+\s+){0,3}?[(:]\s*(?P<items>[^):]+)")
+
+
+def enumerates(text: str, noun: str | None) -> bool:
+    """The text names the asked class and enumerates members of it right after, in brackets or after a colon
+    ("des entreprises (A, B, C)", "trois ports : A, B et C"): items of the list asked for."""
+    if not noun:
+        return False
+    from rag.text.analysis import analyze
+
+    stems = set(analyze(noun))
+    if not stems:
+        return False
+    for m in re.finditer(r"[^\W\d_][\w'’-]*", text):
+        if stems & set(analyze(m.group(0))):
+            e = _ENUMERATION.match(text[m.end():])
+            if e and len([x for x in re.split(r"[,;]|\bet\b|\band\b", e.group("items")) if x.strip()]) >= 2:
+                return True
+    return False
 
 
 def _announced_continued(items: list[Unit], q: QuestionAnalysis, ranked: list[Unit]) -> list[Unit]:
@@ -153,7 +191,9 @@ def _with_antecedents(chosen: list[Unit], qt: QuestionTerms) -> list[Unit]:
     shown: list[Unit] = []
     for u in chosen:
         p = u.prev
-        if p is not None and p not in shown and p not in chosen and any(t in p.terms for t in set(qt.weights) - u.terms):
+        # what the units already shown say is not missing: an antecedent repeating it adds nothing
+        missing = set(qt.weights) - u.terms - set().union(*(s.terms for s in shown))
+        if p is not None and p not in shown and p not in chosen and any(t in p.terms for t in missing):
             shown.append(p)
         if u not in shown:
             shown.append(u)

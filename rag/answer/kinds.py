@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from rag.answer.question import QuestionAnalysis
+from rag.answer.question import PRENOMINAL, QuestionAnalysis
 from rag.text.analysis import analyze, fold_accents
 from rag.text.wordlists import word_list
 
@@ -86,10 +86,44 @@ def counted_near_number(text: str, q: QuestionAnalysis) -> bool:
     numbers = [m for m in _STANDALONE_NUMBER.finditer(text) if new_numbers(m.group(0), q)]
     numbers += [m for m in _WORD_NUMBER.finditer(text) if m.group(0).lower() not in asked]  # "quarante trains"
     for m in numbers:
-        after = text[m.end():m.end() + 60].split()[:3]
-        if any(q.counted in analyze(w) for w in after):
+        if any(q.counted in analyze(noun) for noun in _counted_nouns(text[m.end():m.end() + 80])):
             return True
     return False
+
+
+# What may stand between a number and the noun it counts: a multiplier ("2 millions de tonnes"), "de"/"d'",
+# the rest of a range ("2 000 à 4 999 salariés") and the adjectives French places before the noun ("trois
+# nouvelles usines"). The first other word is the counted noun: in "10 salariés des établissements" it is
+# "salariés", and the figure is no count of establishments.
+_BETWEEN_NUMBER_AND_NOUN = frozenset("a et ou de des d du environ pres plus moins millions million milliards milliard "
+                                     "milliers millier centaines centaine dizaines dizaine".split())
+
+
+# Currencies and units of measure: "10 milliards d'euros d'investissements" counts investments in euros, so
+# the noun after "de" that follows one is the counted noun too.
+_MEASURES = frozenset("euros euro € dollars dollar tonnes tonne hectares hectare km kilometres kilometre metres metre "
+                      "m2 m² gwh mwh kwh mw gw litres litre heures heure".split())
+
+
+def _counted_nouns(after: str) -> list[str]:
+    """The noun phrase a number counts: the first word after it that is not a figure, a multiplier, a range,
+    "de" or a prenominal adjective, with the words that follow it up to a function word or a punctuation
+    mark (French adjectives follow the noun: "276 456 emplois salariés privés" counts salaried jobs); when
+    that noun is a currency or a unit of measure, the phrase after its "de" too ("d'euros d'investissements")."""
+    from rag.text.analysis import STOPWORDS
+
+    words = [fold_accents(t.lower()) for t in re.findall(r"[dl]['’]|[^\W_][\w-]*|%|€|[^\w\s]", after)[:12]]
+    k = 0
+    while k < len(words) and (words[k][:1].isdigit() or words[k] in _BETWEEN_NUMBER_AND_NOUN or words[k] in PRENOMINAL
+                              or words[k] in ("d'", "d’")):
+        k += 1
+    nouns: list[str] = []
+    while k < len(words) and (words[k][:1].isalpha() or words[k] == "€") and words[k] not in STOPWORDS:
+        nouns.append(words[k])
+        k += 1
+        if nouns[-1] in _MEASURES and k < len(words) and words[k] in ("de", "d'", "d’"):
+            k += 1  # "d'euros d'investissements": go on with the noun after the unit's "de"
+    return nouns
 
 
 def acronym_expansion(text: str, acronym: str) -> bool:
@@ -127,6 +161,25 @@ def holds(kind: str | None, text: str, q: QuestionAnalysis) -> bool:
     if kind == "definition":
         return is_definition(text, q)
     return True
+
+
+def data_of(kind: str | None, text: str, q: QuestionAnalysis) -> set[str]:
+    """The data of `kind` that `text` gives (numbers, sums, dates, names, places), folded so that the same
+    datum twice compares equal; for a kind without a detector, the text itself."""
+    def fold(found) -> set[str]:
+        return {re.sub(r"\W", "", fold_accents(x.lower())) for x in found}
+
+    if kind == "figure":
+        return set(new_numbers(_DATED_YEAR.sub(" ", text), q)) | fold(m.group(0) for m in _FIGURE_WORDS.finditer(text))
+    if kind == "amount":
+        return fold(m.group(0) for m in _MONEY.finditer(text))
+    if kind == "date":
+        return fold(m.group(0) for m in _DATE.finditer(text)) - set(q.years)
+    if kind == "person":
+        return fold(m.group(0) for m in _PERSON.finditer(text) if _new_name(m.group(0), q))
+    if kind in ("agent", "place"):
+        return fold(name for name in _names(text) if _new_name(name, q))
+    return {re.sub(r"\W", "", text.lower())}
 
 
 @lru_cache(maxsize=1)

@@ -39,7 +39,7 @@ _MEANING_VERB = re.compile(r"\b(?:definit|definissent|signifie|signifient|design
 # Adjectives that stand before the noun in French ("le premier employeur", "les principaux ingrédients"): the
 # ordinals and the short adjectives of beauty, age, goodness and size that grammars list as placed before it
 # (beau, jeune, vieux, nouveau, bon, mauvais, meilleur, grand, gros, petit, haut, long...).
-_PRENOMINAL = frozenset("premier premiere premiers premieres dernier derniere derniers dernieres principal principale "
+PRENOMINAL = frozenset("premier premiere premiers premieres dernier derniere derniers dernieres principal principale "
                         "principaux principales grand grande grands grandes petit petite petits petites gros grosse "
                         "grosses haut haute hauts hautes long longue longs longues beau bel belle beaux belles joli "
                         "jolie jolis jolies jeune jeunes vieux vieil vieille vieilles nouveau nouvel nouvelle nouveaux "
@@ -112,7 +112,7 @@ def _noun_kind(after_quel: str) -> tuple[str | None, str | None]:
     adjectives that stand before a French noun ("le premier employeur")."""
     nouns = _answer_nouns()
     ws = after_quel.split()
-    while ws and ws[0] in _PRENOMINAL:
+    while ws and ws[0] in PRENOMINAL:
         ws = ws[1:]
     for n in (3, 2, 1):
         if len(ws) < n:
@@ -163,13 +163,13 @@ def _interrogatives(folded: str) -> list[tuple[int, int, str | None, str | None]
     found = []
     padded = " " + folded + " "
     for pattern, kind in _question_words():
-        m = pattern.search(padded)
-        if m:
+        for m in pattern.finditer(padded):  # "combien… et combien…": each one asks
             found.append((m.start(), -len(m.group(0)), None if kind == "none" else kind, None))
     for m in _QUEL.finditer(folded):
         kind, noun = _noun_kind(m.group("noun"))
         found.append((m.start(), -len(m.group(0)) - (0 if kind else 100), kind, noun))
-    return sorted(found)
+    # where phrases overlap ("how many", "how"), the longest one asks
+    return [f for i, f in enumerate(sorted(found)) if i == 0 or f[0] != sorted(found)[i - 1][0]]
 
 
 def analyse_question(question: str) -> QuestionAnalysis:
@@ -196,10 +196,14 @@ def analyse_question(question: str) -> QuestionAnalysis:
     is_list = kind == "list" or det in ("quels", "quelles", "lesquels", "lesquelles") or plural_noun
     if kind == "list":
         kind = None
-    # positions are in " " + folded: a later interrogative right after "et"/"and" is a second question
+    # positions are in " " + folded: a later interrogative right after "et"/"and", or opening a second
+    # sentence ("C'est un gros employeur ? Combien de salariés…"), is a second question, possibly of the same
+    # kind ("combien… et combien…": a second datum)
     padded = " " + folded + " "
+    openings = [len(_folded(question[:m.end()])) + 1 for m in re.finditer(r"[?]\s+(?=\S)", question)]
     second = [k for pos, _, k, _ in found[1:]
-              if k and k != kind and re.search(r"\b(?:et|and)\s+(?:\w+\s+){0,2}$", padded[:pos + 1])]
+              if k and (re.search(r"\b(?:et|and)\s+(?:\w+\s+){0,2}$", padded[:pos + 1])
+                        or any(0 <= pos - o <= 1 for o in openings))]
     count = None
     c = _COUNT.search(question)
     if c:

@@ -415,3 +415,30 @@ def test_a_list_question_takes_the_sentence_enumerating_the_asked_class():
     assert "Tissor, Filam, Lainex" in chosen, chosen
     assert enumerates("trois ports : Dunkerque, Calais et Boulogne", "port")
     assert not enumerates("les entreprises sont nombreuses (voir page 3)", "entreprise")
+
+
+def test_a_long_sentence_is_cut_around_what_answers_keeping_its_complement_and_enumeration():
+    """"Que propose X ?": the clause after the one naming X and the verb is what is proposed, and the items
+    of an enumeration in "de" stay together; an aside at the other end is cut."""
+    from rag.answer.compose import quoted_text
+
+    sentence = ("Inspiré de ce qui se fait à Lorvan (qui cumule plus de deux cents ateliers textiles répartis sur "
+                "toute la vallée depuis les années soixante), le cabinet Orvel a proposé, dans une note, de créer "
+                "des pôles de tissage autour de l'accès au foncier, du soutien à la formation, d'aides fiscales et "
+                "de prêts bonifiés, avec un guichet unique ouvert aux petites entreprises de la vallée et des "
+                "communes voisines.")
+    q, qt, ranked, _, w = _scored("Que propose le cabinet Orvel ?", [sentence])
+    shown = quoted_text(ranked[0], q, qt, 45)
+    assert "de créer des pôles de tissage" in shown, shown
+    assert "d'aides fiscales et de prêts bonifiés" in shown, shown
+    assert len(shown.split()) < ranked[0].words
+
+
+def test_a_description_or_cause_is_answered_by_the_best_unit_not_the_first_with_a_marker():
+    """A "pourquoi" question: a sentence holding "car" about something else does not go before the sentence
+    that answers the question in its own words."""
+    texts = ["La fonderie de Marvelle ferme son second atelier, devenu trop coûteux à chauffer.",
+             "Les prix montent car la demande baisse."]
+    q, qt, ranked, _, w = _scored("Pourquoi la fonderie de Marvelle ferme-t-elle son second atelier ?", texts)
+    assert q.kind == "cause" and ranked[1].holds and not ranked[0].holds
+    assert [u.text for u in choose(q, qt, ranked, w)][0].startswith("La fonderie de Marvelle ferme"), [u.text for u in ranked]

@@ -22,6 +22,7 @@ from rag.answer.scoring import QuestionTerms, fits_kind
 from rag.answer.units import Unit, display_text, terms
 from rag.settings import AnswerSettings
 
+_ENUMERATED_COMPLEMENT = re.compile(r"(?:de|du|des|d['’])\s*\w", re.I)
 _CLAUSE_BREAK = re.compile(r"(?<=[,;:])\s+|\s+(?=[–—(])|(?<=[)])\s+")
 
 
@@ -49,7 +50,7 @@ def choose(q: QuestionAnalysis, qt: QuestionTerms, ranked: list[Unit], w: Answer
         return []
     # a datum asked: the best unit that gives it under the question's constraints, else the best holding one
     best = (next((u for u in ranked if fits_kind(u, q)), None) or next((u for u in ranked if u.holds), ranked[0])
-            if q.kind else ranked[0])
+            if q.specific else ranked[0])
     if q.counted and not best.extras.get("counted", False):
         # "combien d'établissements": a figure followed by the counted noun answers it better than a close
         # one from a passage that never names the noun (where fits_kind lets any figure stand)
@@ -209,14 +210,25 @@ def quoted_text(u: Unit, q: QuestionAnalysis, qt: QuestionTerms, max_words: int)
         return u.text
     from rag.answer.kinds import holds
 
-    pieces = [p for p in _CLAUSE_BREAK.split(u.text.rstrip(".")) if p.strip()]
+    pieces: list[str] = []
+    for p in (p for p in _CLAUSE_BREAK.split(u.text.rstrip(".")) if p.strip()):
+        # ", du soutien à…, d'exemptions fiscales et d'allègement…": complements in "de" go on the enumeration
+        # the previous clause opened; its items stay with it
+        if pieces and _ENUMERATED_COMPLEMENT.match(p):
+            pieces[-1] += " " + p
+        else:
+            pieces.append(p)
 
     def useful(piece: str) -> bool:
         return any(t in terms(piece) for t in qt.weights) or (q.specific and holds(q.kind, piece, q))
 
+    # the clause right after the last one holding something asked is its complement ("X a proposé, dans un
+    # rapport, de créer…"): what a "que propose X" asks for, though it shares no word with the question
+    asked_at = [k for k, p in enumerate(pieces) if useful(p)]
+    complement = asked_at[-1] + 1 if asked_at and not q.specific else None
     i, j = 0, len(pieces)
     while j - i > 1 and len(" ".join(pieces[i:j]).split()) > max_words:
-        if not useful(pieces[j - 1]):
+        if not useful(pieces[j - 1]) and j - 1 != complement:
             j -= 1
         elif not useful(pieces[i]):
             i += 1

@@ -442,3 +442,14 @@ def test_a_description_or_cause_is_answered_by_the_best_unit_not_the_first_with_
     q, qt, ranked, _, w = _scored("Pourquoi la fonderie de Marvelle ferme-t-elle son second atelier ?", texts)
     assert q.kind == "cause" and ranked[1].holds and not ranked[0].holds
     assert [u.text for u in choose(q, qt, ranked, w)][0].startswith("La fonderie de Marvelle ferme"), [u.text for u in ranked]
+
+
+def test_a_sum_of_money_or_a_measurement_is_no_count_of_things():
+    """"Combien d'emplois…" is not answered by "400 000 euros" or "400 kilomètres heure"; "combien de
+    kilomètres" is answered by a distance, "combien d'emplois" by a count of jobs."""
+    jobs = analyse_question("Combien d'emplois la start-up Volantis va-t-elle créer ?")
+    assert not holds("figure", "Volantis a reçu une aide de 400 000 euros.", jobs)
+    assert not holds("figure", "Ses drones volent à 400 kilomètres heure.", jobs)
+    assert holds("figure", "Volantis créera 40 emplois à Arvel.", jobs)
+    assert holds("figure", "La ligne fait 12 kilomètres.", analyse_question("Combien de kilomètres fait la ligne ?"))
+

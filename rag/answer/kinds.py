@@ -78,6 +78,18 @@ def _new_name(found: str, q: QuestionAnalysis) -> bool:
     return not any(f in fold_accents(x.lower()) or fold_accents(x.lower()) in f for x in q.focus) and bool(analyze(found))
 
 
+def _without_measures(text: str, counted: str) -> str:
+    """The text without its measurements ("400 kilomètres heure", "3 GWh"), unless they measure in the
+    counted unit itself: a speed is no count of jobs."""
+    def blank(m: re.Match) -> str:
+        nouns = _counted_nouns(text[m.end():m.end() + 80])
+        if nouns and nouns[0] in _MEASURES and counted not in analyze(nouns[0]):
+            return " "
+        return m.group(0)
+
+    return _STANDALONE_NUMBER.sub(blank, text)
+
+
 def counted_near_number(text: str, q: QuestionAnalysis) -> bool:
     """The counted noun of "combien de X" stands within three words after a new number ("2.800 emplois")."""
     if not q.counted:
@@ -102,7 +114,7 @@ _BETWEEN_NUMBER_AND_NOUN = frozenset("a et ou de des d du environ pres plus moin
 # Currencies and units of measure: "10 milliards d'euros d'investissements" counts investments in euros, so
 # the noun after "de" that follows one is the counted noun too.
 _MEASURES = frozenset("euros euro € dollars dollar tonnes tonne hectares hectare km kilometres kilometre metres metre "
-                      "m2 m² gwh mwh kwh mw gw litres litre heures heure".split())
+                      "m2 m² gwh mwh kwh mw gw litres litre heures heure".split())  # SI units and currencies, French
 
 
 def _counted_nouns(after: str) -> list[str]:
@@ -139,8 +151,12 @@ def acronym_expansion(text: str, acronym: str) -> bool:
 def holds(kind: str | None, text: str, q: QuestionAnalysis) -> bool:
     """Whether `text` holds an answer of `kind` for question `q` (kinds without a detector: always)."""
     if kind == "figure":
-        # a year that a preposition of time introduces ("menacée en 2021") dates the sentence: it is no quantity
-        return bool(new_numbers(_DATED_YEAR.sub(" ", text), q)) or bool(_FIGURE_WORDS.search(text) and not q.numbers)
+        # a year that a preposition of time introduces ("menacée en 2021") dates the sentence: it is no quantity;
+        # nor is a sum of money a count of the things "combien de drones" asks for
+        text = _DATED_YEAR.sub(" ", text)
+        if q.counted:
+            text = _without_measures(_MONEY.sub(" ", text), q.counted)
+        return bool(new_numbers(text, q)) or bool(_FIGURE_WORDS.search(text) and not q.numbers)
     if kind == "amount":
         return any(new_numbers(m.group(0), q) or not re.search(r"\d", m.group(0)) for m in _MONEY.finditer(text))
     if kind == "date":

@@ -453,3 +453,15 @@ def test_a_sum_of_money_or_a_measurement_is_no_count_of_things():
     assert holds("figure", "Volantis créera 40 emplois à Arvel.", jobs)
     assert holds("figure", "La ligne fait 12 kilomètres.", analyse_question("Combien de kilomètres fait la ligne ?"))
 
+
+
+def test_the_second_thing_asked_is_taken_from_the_sentence_right_after_the_first():
+    """"Que désignent X et combien en compte-t-on ?": the sentence after the definition gives the count,
+    though it shares no word with the question and the definition holds a number of its own (a reference)."""
+    text = ("Les « pôles relais » désignent des communes capables d'animer un réseau local (cf. axe 2 du schéma "
+            "régional). On en dénombre 9, réparties sur le territoire. La carte du réseau a été publiée au printemps.")
+    q, qt, ranked, _, w = _scored("Que désignent les « pôles relais » et combien en compte-t-on ?", [text])
+    assert q.kind == "definition" and q.also == ("figure",)
+    chosen = [u.text for u in choose(q, qt, ranked, w)]
+    assert chosen[0].startswith("Les « pôles relais » désignent") and "On en dénombre 9, réparties sur le territoire." in chosen, chosen
+    assert not any("printemps" in c for c in chosen), chosen

@@ -68,13 +68,20 @@ def choose(q: QuestionAnalysis, qt: QuestionTerms, ranked: list[Unit], w: Answer
     for kind in q.also:  # "… et quand ?": the best unit holding the second thing asked, unless already there
         from rag.answer.kinds import holds
 
-        if kind != q.kind and any(holds(kind, c.text, q) for c in chosen):
+        def gives(u: Unit) -> bool:
+            # a datum of the kind none of the chosen units gives ("combien… et combien… ?": a second figure)
+            return (holds(kind, u.text, q) and not any(_same_text(u, c) for c in chosen)
+                    and _new_datum(u, chosen, kind, q))
+
+        # a text answers the second thing asked right after the first ("… désignent des territoires… On en
+        # dénombre 7."): the next sentence of the best unit's passage, when it gives it, whatever its score
+        following = min((u for u in ranked if u.n == best.n and u.start >= best.end), key=lambda u: u.start, default=None)
+        if following is not None and following.prose and not following.debris and gives(following):
+            extra = following
+        elif kind != q.kind and any(holds(kind, c.text, q) for c in chosen):
             continue
-        # "combien… et combien… ?": the second datum is of the same kind, so it must be one the chosen units
-        # do not already give
-        extra = next((u for u in ranked if holds(kind, u.text, q) and u.score >= best.score * w.keep_ratio
-                      and not any(_same_text(u, c) for c in chosen)
-                      and (kind != q.kind or _new_datum(u, chosen, kind, q))), None)
+        else:
+            extra = next((u for u in ranked if gives(u) and u.score >= best.score * w.keep_ratio), None)
         if extra is not None:
             chosen.append(extra)
             covered |= extra.terms

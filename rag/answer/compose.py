@@ -1,16 +1,22 @@
 """Composing the answer from scored units: one fact, every item of a list, or the few parts of a synthesis.
 
-- A datum (figure, date, name, place...) gets the one best unit that holds it.
+- A datum (figure, date, name, place...) gets the one best unit that holds it; for "combien de X", one
+  whose figure counts X ("24 045 établissements") when one scores close to the best.
 - A list gets every item found: the items of the list the best unit belongs to (a bullet list and the
   sentence introducing it), then, until the number asked for is reached ("les trois ports"), further
-  units that hold the asked kind and match the question.
-- A question asking two things ("… et combien ?") or a cause, a definition or a description gets the best
-  unit, then at most `max_units - 1` more, each only when it brings question words the chosen ones miss
-  (`completes`) and scores close to the best (`keep_ratio`): no unit is added without its own support.
+  units that hold the asked kind and match the question, or enumerate the asked class ("des entreprises
+  (A, B, C)").
+- A question asking two things ("… et quand ?", "combien… et combien… ?", two sentences) gets, for the
+  second, a unit giving a datum the first does not: the sentence right after the first when it gives one,
+  else the best unit giving one and scoring close to the first.
+- A cause, a definition or a description gets the best unit, then at most `max_units - 1` more, each only
+  when it brings question words the chosen ones miss (`completes`) and scores close to the best
+  (`keep_ratio`): no unit is added without its own support.
 - A unit opening on an anaphor ("Cette PME…") is preceded by the sentence it points to when that sentence
-  holds something asked that this one lacks.
+  holds something asked that neither it nor the units already shown hold.
 - A sentence longer than `max_words` is quoted at the clauses that answer, verbatim, with "…" where it
-  is cut; the citation keeps the whole sentence, which the sources panel highlights.
+  is cut (the clause after the one naming what is asked is its complement and stays, and so do the items
+  of an enumeration); the citation keeps the whole sentence, which the sources panel highlights.
 """
 
 from __future__ import annotations
@@ -48,14 +54,7 @@ def choose(q: QuestionAnalysis, qt: QuestionTerms, ranked: list[Unit], w: Answer
     """The units of the answer, in the order they are quoted."""
     if not ranked:
         return []
-    # a datum asked: the best unit that gives it under the question's constraints, else the best holding one
-    best = (next((u for u in ranked if fits_kind(u, q)), None) or next((u for u in ranked if u.holds), ranked[0])
-            if q.specific else ranked[0])
-    if q.counted and not best.extras.get("counted", False):
-        # "combien d'établissements": a figure followed by the counted noun answers it better than a close
-        # one from a passage that never names the noun (where fits_kind lets any figure stand)
-        best = next((u for u in ranked if fits_kind(u, q) and u.extras.get("counted", False)
-                     and u.score >= best.score * w.keep_ratio), best)
+    best = _best_unit(q, ranked, w)
     if q.is_list:
         # a list is best answered by a list: a unit of one (a bullet item, or the sentence introducing the
         # bullets) scoring close to the best takes its place, when its passage is about what the question
@@ -64,28 +63,12 @@ def choose(q: QuestionAnalysis, qt: QuestionTerms, ranked: list[Unit], w: Answer
                         and u.extras.get("focus_in_passage", True)), None)
         return _list_items(q, qt, grouped or best, ranked, w)
     chosen = [best]
-    covered = set(best.terms)
-    for kind in q.also:  # "… et quand ?": the best unit holding the second thing asked, unless already there
-        from rag.answer.kinds import holds
-
-        def gives(u: Unit) -> bool:
-            # a datum of the kind none of the chosen units gives ("combien… et combien… ?": a second figure)
-            return (holds(kind, u.text, q) and not any(_same_text(u, c) for c in chosen)
-                    and _new_datum(u, chosen, kind, q))
-
-        # a text answers the second thing asked right after the first ("… désignent des territoires… On en
-        # dénombre 7."): the next sentence of the best unit's passage, when it gives it, whatever its score
-        following = min((u for u in ranked if u.n == best.n and u.start >= best.end), key=lambda u: u.start, default=None)
-        if following is not None and following.prose and not following.debris and gives(following):
-            extra = following
-        elif kind != q.kind and any(holds(kind, c.text, q) for c in chosen):
-            continue
-        else:
-            extra = next((u for u in ranked if gives(u) and u.score >= best.score * w.keep_ratio), None)
+    for kind in q.also:  # "… et quand ?": the unit giving the second thing asked, unless already there
+        extra = _second_ask(kind, q, chosen, ranked, w)
         if extra is not None:
             chosen.append(extra)
-            covered |= extra.terms
     if not q.specific:
+        covered = set().union(*(u.terms for u in chosen))
         for u in ranked:
             if len(chosen) >= w.max_units:
                 break
@@ -95,6 +78,42 @@ def choose(q: QuestionAnalysis, qt: QuestionTerms, ranked: list[Unit], w: Answer
                 chosen.append(u)
                 covered |= u.terms
     return _with_antecedents(chosen, qt)
+
+
+def _best_unit(q: QuestionAnalysis, ranked: list[Unit], w: AnswerSettings) -> Unit:
+    """The unit the answer starts from. A datum asked: the best unit that gives it under the question's
+    constraints, else the best holding one; anything else (a cause, a definition, a description): the best
+    unit, whose score already counts the kind it holds."""
+    if not q.specific:
+        return ranked[0]
+    best = next((u for u in ranked if fits_kind(u, q)), None) or next((u for u in ranked if u.holds), ranked[0])
+    if q.counted and not best.extras.get("counted", False):
+        # "combien d'établissements": a figure followed by the counted noun answers it better than a close
+        # one from a passage that never names the noun (where fits_kind lets any figure stand)
+        best = next((u for u in ranked if fits_kind(u, q) and u.extras.get("counted", False)
+                     and u.score >= best.score * w.keep_ratio), best)
+    return best
+
+
+def _second_ask(kind: str, q: QuestionAnalysis, chosen: list[Unit], ranked: list[Unit], w: AnswerSettings) -> Unit | None:
+    """The unit giving a datum of `kind` that the chosen units do not give ("combien… et combien… ?": a second
+    figure), or None. A text answers the second thing asked right after the first ("… désignent des
+    territoires… On en dénombre 7."): the next sentence of the first unit's passage is taken when it gives
+    it, whatever its score; otherwise the best unit giving it and scoring close to the first."""
+    from rag.answer.kinds import holds
+
+    first = chosen[0]
+
+    def gives(u: Unit) -> bool:
+        return (holds(kind, u.text, q) and not any(_same_text(u, c) for c in chosen)
+                and _new_datum(u, chosen, kind, q))
+
+    following = min((u for u in ranked if u.n == first.n and u.start >= first.end), key=lambda u: u.start, default=None)
+    if following is not None and following.prose and not following.debris and gives(following):
+        return following
+    if kind != q.kind and any(holds(kind, c.text, q) for c in chosen):
+        return None  # already there
+    return next((u for u in ranked if gives(u) and u.score >= first.score * w.keep_ratio), None)
 
 
 _COUNT_WORDS = {"deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "six": 6, "sept": 7, "huit": 8, "neuf": 9, "dix": 10}

@@ -1,6 +1,7 @@
 """Does a unit hold the kind of answer a question asks for? One detector per kind, from the unit's words.
 
-A figure is a number the question does not already give; an amount, a number with a currency; a date, a
+A figure is a number the question does not already give (for "combien de X", not a sum of money or a
+measurement in another unit, and it counts X when X heads the noun phrase after it); an amount, a number with a currency; a date, a
 year, a month, a season or a quarter; a duration, a number of months, years...; a person, a first and last
 name; an agent, a name of a person or an organisation (a capitalised word or an acronym the question does
 not use); a place, a capitalised name after a preposition of place; a cause, a causal connective

@@ -465,3 +465,15 @@ def test_the_second_thing_asked_is_taken_from_the_sentence_right_after_the_first
     chosen = [u.text for u in choose(q, qt, ranked, w)]
     assert chosen[0].startswith("Les « pôles relais » désignent") and "On en dénombre 9, réparties sur le territoire." in chosen, chosen
     assert not any("printemps" in c for c in chosen), chosen
+
+
+def test_a_list_without_the_asked_datum_does_not_replace_the_unit_giving_it():
+    """"Quelles aides…" asks for sums: a bullet list of the plan's axes, without a sum, does not take the place
+    of the sentence giving the aid."""
+    aid = "Une prime de 200 euros par foyer complète le plan."
+    text = ("Les aides votées par la Métropole de Lorvan pour les vélos :\n• Pistes cyclables ;\n"
+            "• Stationnement sécurisé ;\n• Ateliers de réparation.\n\n" + aid)
+    q, qt, ranked, _, w = _scored("Quelles aides la Métropole de Lorvan a-t-elle votées pour les vélos ?", [text])
+    assert q.kind == "amount" and q.is_list
+    chosen = [u.text for u in choose(q, qt, ranked, w)]
+    assert chosen[0] == aid, chosen

@@ -58,9 +58,11 @@ def choose(q: QuestionAnalysis, qt: QuestionTerms, ranked: list[Unit], w: Answer
     if q.is_list:
         # a list is best answered by a list: a unit of one (a bullet item, or the sentence introducing the
         # bullets) scoring close to the best takes its place, when its passage is about what the question
-        # names (a list of business parks is no answer about the companies behind one plant)
+        # names (a list of business parks is no answer about the companies behind one plant) and, for a
+        # datum asked ("quelles aides" asks for sums), when its list gives that kind of datum
         grouped = next((u for u in ranked if u.group is not None and u.score >= best.score * w.keep_ratio
-                        and u.extras.get("focus_in_passage", True)), None)
+                        and u.extras.get("focus_in_passage", True)
+                        and (not q.specific or any(v.holds for v in ranked if v.n == u.n and v.group == u.group))), None)
         return _list_items(q, qt, grouped or best, ranked, w)
     chosen = [best]
     for kind in q.also:  # "… et quand ?": the unit giving the second thing asked, unless already there

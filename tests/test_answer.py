@@ -477,3 +477,14 @@ def test_a_list_without_the_asked_datum_does_not_replace_the_unit_giving_it():
     assert q.kind == "amount" and q.is_list
     chosen = [u.text for u in choose(q, qt, ranked, w)]
     assert chosen[0] == aid, chosen
+
+
+def test_rows_of_a_table_are_units_of_their_own():
+    """Table lines with the same run of figures are rows, each quotable alone; a label and its figure on two
+    lines still make one unit."""
+    table = ("LUMOTEC SA Roubaix 26.11Z Fabrication de composants 500 à 999 salariés\n"
+             "FONDERIES ARVEL Arvel 24.10Z Sidérurgie 1 000 à 1 999 salariés\n")
+    rows = [u.text for u in units_of(table, 1)]
+    assert rows == ["LUMOTEC SA Roubaix 26.11Z Fabrication de composants 500 à 999 salariés.",
+                    "FONDERIES ARVEL Arvel 24.10Z Sidérurgie 1 000 à 1 999 salariés."], rows
+    assert [u.text for u in units_of("24 045\nétablissements\n", 1)] == ["24 045 établissements."]

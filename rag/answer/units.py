@@ -133,7 +133,8 @@ def units_of(text: str, n: int, heading: str | None = None, title: str | None = 
         # a bullet item stays one item
         while (not bullet and end - start < MIN_UNIT_CHARS and j < len(spans) and j - i < MAX_FRAGMENTS
                and not _FINISHED.search(text[start:end]) and not _BULLET.match(text[spans[j].start:spans[j].end])
-               and not text[spans[j - 1].end:spans[j].start].count("\n\n")):
+               and not text[spans[j - 1].end:spans[j].start].count("\n\n")
+               and not same_row_shape(text[start:end], text[spans[j].start:spans[j].end])):
             end = spans[j].end
             j += 1
         raw = text[start:end]
@@ -162,6 +163,21 @@ def units_of(text: str, n: int, heading: str | None = None, title: str | None = 
                             passage_terms=passage_terms))
         i = j
     return out
+
+
+# A figure (thousands grouped by spaces, decimals) or a code ("29.10Z"), with the letter glued to it.
+_NUMBER_TOKEN = re.compile(r"\d+(?:[ \u202f\u00a0]\d{3})*(?:[.,]\d+)*[A-Za-z]?")
+
+
+def same_row_shape(a: str, b: str) -> bool:
+    """Two lines with the same run of figures and codes ("10.62Z … 2 000 à 4 999" and "23.13Z … 500 à 999"):
+    two rows of one table, each a unit of its own, not fragments of one line."""
+    def shape(line: str) -> tuple[str, ...]:
+        return tuple(re.sub(r"\d+", "9", re.sub(r"(?<=\d)[ \u202f\u00a0](?=\d{3})", "", t))
+                     for t in _NUMBER_TOKEN.findall(line))
+
+    sa = shape(a)
+    return len(sa) >= 2 and sa == shape(b)
 
 
 def _quotable(shown: str, bullet: bool) -> bool:

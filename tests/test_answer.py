@@ -182,10 +182,11 @@ def test_follow_up_carries_the_question_word_and_drops_the_replaced_value():
 def test_the_pronoun_en_makes_a_question_a_follow_up_and_the_preposition_does_not():
     history = [("Qu'est-ce que le Fonds Littoral ?", "Un fonds régional doté par la Région et la BPI [1].")]
     for question in ("Quelle commune en a bénéficié la première ?", "Qu'en dit la chambre de commerce ?",
-                     "Combien y en a-t-il eu ?"):
+                     "Combien y en a-t-il eu ?", "Combien elle en a reçu ?"):
         q = standalone_question(question, history)
         assert "Fonds" in q.carried and "Littoral" in q.carried, question
-    for question in ("Quelles communes ont signé en 2024 ?", "Que fait la Région en Picardie pour les ports ?"):
+    for question in ("Quelles communes ont signé en 2024 ?", "Que fait la Région en Picardie pour les ports ?",
+                     "Quelles villes vont en Belgique ?"):
         assert standalone_question(question, history).text == question
 
 
@@ -465,6 +466,11 @@ def test_the_second_thing_asked_is_taken_from_the_sentence_right_after_the_first
     chosen = [u.text for u in choose(q, qt, ranked, w)]
     assert chosen[0].startswith("Les « pôles relais » désignent") and "On en dénombre 9, réparties sur le territoire." in chosen, chosen
     assert not any("printemps" in c for c in chosen), chosen
+    # a next sentence that does not point back is no continuation, even when it gives a figure
+    text = ("Les « pôles relais » désignent des communes capables d'animer un réseau local. "
+            "Deux cartes du réseau ont été publiées au printemps.")
+    q, qt, ranked, _, w = _scored("Que désignent les « pôles relais » et combien en compte-t-on ?", [text], cosine=0.0)
+    assert [u.text for u in choose(q, qt, ranked, w)] == ["Les « pôles relais » désignent des communes capables d'animer un réseau local."]
 
 
 def test_a_list_without_the_asked_datum_does_not_replace_the_unit_giving_it():

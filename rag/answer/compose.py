@@ -38,6 +38,15 @@ def _same_text(a: Unit, b: Unit) -> bool:
     return x in y or y in x
 
 
+def _continues(u: Unit) -> bool:
+    """The sentence goes on from the one before it: it opens on an anaphor ("Ces derniers étaient…",
+    "Elle…") or holds the pronoun "en" ("On en dénombre 7")."""
+    from rag.answer.units import opens_on_anaphor
+    from rag.query.followup import pronoun_en
+
+    return u.prose and not u.debris and (opens_on_anaphor(u.text) or pronoun_en(u.text))
+
+
 def _new_datum(u: Unit, chosen: list[Unit], kind: str, q: QuestionAnalysis) -> bool:
     """The unit gives a datum of `kind` none of the chosen units gives (a new number, date or name)."""
     from rag.answer.kinds import data_of
@@ -100,8 +109,9 @@ def _best_unit(q: QuestionAnalysis, ranked: list[Unit], w: AnswerSettings) -> Un
 def _second_ask(kind: str, q: QuestionAnalysis, chosen: list[Unit], ranked: list[Unit], w: AnswerSettings) -> Unit | None:
     """The unit giving a datum of `kind` that the chosen units do not give ("combien… et combien… ?": a second
     figure), or None. A text answers the second thing asked right after the first ("… désignent des
-    territoires… On en dénombre 7."): the next sentence of the first unit's passage is taken when it gives
-    it, whatever its score; otherwise the best unit giving it and scoring close to the first."""
+    territoires… On en dénombre 7."): the next sentence of the first unit's passage is taken when it points
+    back to it and gives it, whatever its score; otherwise the best unit giving it and scoring close to the
+    first."""
     from rag.answer.kinds import holds
 
     first = chosen[0]
@@ -111,11 +121,14 @@ def _second_ask(kind: str, q: QuestionAnalysis, chosen: list[Unit], ranked: list
                 and _new_datum(u, chosen, kind, q))
 
     following = min((u for u in ranked if u.n == first.n and u.start >= first.end), key=lambda u: u.start, default=None)
-    if following is not None and following.prose and not following.debris and gives(following):
+    if following is not None and _continues(following) and gives(following):
         return following
     if kind != q.kind and any(holds(kind, c.text, q) for c in chosen):
         return None  # already there
-    return next((u for u in ranked if gives(u) and u.score >= first.score * w.keep_ratio), None)
+    candidates = [u for u in ranked if gives(u) and u.score >= first.score * w.keep_ratio]
+    if kind == q.kind and q.counted:  # "combien d'emplois… et combien…": a figure counting jobs again first
+        candidates.sort(key=lambda u: not u.extras.get("counted", False))
+    return candidates[0] if candidates else None
 
 
 _COUNT_WORDS = {"deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "six": 6, "sept": 7, "huit": 8, "neuf": 9, "dix": 10}

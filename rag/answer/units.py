@@ -35,6 +35,11 @@ def _anaphora() -> re.Pattern:
 
 
 _ANAPHORA = _anaphora()
+
+
+def opens_on_anaphor(text: str) -> bool:
+    """The sentence opens on a word pointing back at the one before ("Ces derniers…", "Elle…")."""
+    return bool(_ANAPHORA.match(text))
 # A demonstrative determiner before a noun, anywhere in a sentence ("… de ce projet à 400 000 euros"), also
 # points back at what the sentence before named; "ce qui", "ce que", "ce dont" do not.
 _DEMONSTRATIVE = re.compile(r"\b(?:ce|cet|cette|ces)\s+(?!qui\b|que\b|qu['’]|dont\b|dernier)[^\W\d_]{3,}", re.IGNORECASE)

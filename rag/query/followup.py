@@ -61,14 +61,19 @@ _NOUNLESS = re.compile(r"\b(?:le|la|les|l['’])\s*([^\W\d_]+|\d+(?:er|re|ere|e|
 _LAST = ("dernier", "derniere", "derniers", "dernieres")
 
 
+_SUBJECT_PRONOUNS = frozenset("je tu il elle on nous vous ils elles".split())  # French grammar
+
+
 def pronoun_en(question: str) -> bool:
-    """Whether the question holds the adverbial pronoun "en" (standing for a complement of the previous turn:
-    "Quelle commune en a bénéficié ?", "Qu'en pense la Région ?"): after an elided "que"/"ne" or after "y",
-    or right before an auxiliary or modal verb. The preposition "en" ("en 2025") comes before its noun."""
+    """Whether the text holds the adverbial pronoun "en" (standing for a complement said before: "Quelle
+    commune en a bénéficié ?", "Qu'en pense la Région ?", "On en dénombre 7"): after an elided "que"/"ne", after
+    "y" or a subject pronoun, or right before an auxiliary or modal verb. The preposition "en" ("en 2025")
+    comes before its noun."""
     if _ELIDED_EN.search(question):
         return True
     ws = words(question)
-    return any(w == "en" and following in _AUXILIARIES for w, following in zip(ws, ws[1:]))
+    return any(w == "en" and (following in _AUXILIARIES or before in _SUBJECT_PRONOUNS)
+               for before, w, following in zip([""] + ws, ws, ws[1:] + [""]))
 
 
 def elided_item(question: str) -> int | None:

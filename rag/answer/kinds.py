@@ -1,10 +1,10 @@
 """Does a unit hold the kind of answer a question asks for? One detector per kind, from the unit's words.
 
 A figure is a number the question does not already give (for "combien de X", not a sum of money or a
-measurement in another unit, and it counts X when X heads the noun phrase after it); an amount, a number with a currency; a date, a
-year, a month, a season or a quarter; a duration, a number of months, years...; a person, a first and last
-name; an agent, a name of a person or an organisation (a capitalised word or an acronym the question does
-not use); a place, a capitalised name after a preposition of place; a cause, a causal connective
+measurement in another unit; it counts X when X heads the noun phrase after it); an amount, a number with
+a currency; a date, a year, a month, a season or a quarter; a duration, a number of months, years...; a
+person, a first and last name; an agent, a name of a person or an organisation (a capitalised word or an
+acronym the question does not use); a place, a capitalised name after a preposition of place; a cause, a causal connective
 (data/causal_markers_fr.txt); a definition, the asked term with an expansion (brackets, a colon, a verb
 of meaning from data/definition_markers_fr.txt, or words whose initials spell the acronym). Kinds with no
 detector (a description, "comment") are held by every unit.
@@ -16,7 +16,7 @@ import re
 from functools import lru_cache
 
 from rag.answer.question import PRENOMINAL, QuestionAnalysis
-from rag.text.analysis import analyze, fold_accents
+from rag.text.analysis import STOPWORDS, analyze, fold_accents
 from rag.text.wordlists import word_list
 
 _YEAR = re.compile(r"^(?:19|20)\d\d$")
@@ -79,31 +79,6 @@ def _new_name(found: str, q: QuestionAnalysis) -> bool:
     return not any(f in fold_accents(x.lower()) or fold_accents(x.lower()) in f for x in q.focus) and bool(analyze(found))
 
 
-def _without_measures(text: str, counted: str) -> str:
-    """The text without its measurements ("400 kilomètres heure", "3 GWh"), unless they measure in the
-    counted unit itself: a speed is no count of jobs."""
-    def blank(m: re.Match) -> str:
-        nouns = _counted_nouns(text[m.end():m.end() + 80])
-        if nouns and nouns[0] in _MEASURES and counted not in analyze(nouns[0]):
-            return " "
-        return m.group(0)
-
-    return _STANDALONE_NUMBER.sub(blank, text)
-
-
-def counted_near_number(text: str, q: QuestionAnalysis) -> bool:
-    """The counted noun of "combien de X" stands within three words after a new number ("2.800 emplois")."""
-    if not q.counted:
-        return False
-    asked = set(re.findall(r"[^\W\d_]+", q.text.lower()))
-    numbers = [m for m in _STANDALONE_NUMBER.finditer(text) if new_numbers(m.group(0), q)]
-    numbers += [m for m in _WORD_NUMBER.finditer(text) if m.group(0).lower() not in asked]  # "quarante trains"
-    for m in numbers:
-        if any(q.counted in analyze(noun) for noun in _counted_nouns(text[m.end():m.end() + 80])):
-            return True
-    return False
-
-
 # What may stand between a number and the noun it counts: a multiplier ("2 millions de tonnes"), "de"/"d'",
 # the rest of a range ("2 000 à 4 999 salariés") and the adjectives French places before the noun ("trois
 # nouvelles usines"). The first other word is the counted noun: in "10 salariés des établissements" it is
@@ -118,13 +93,36 @@ _MEASURES = frozenset("euros euro € dollars dollar tonnes tonne hectares hecta
                       "m2 m² gwh mwh kwh mw gw litres litre heures heure".split())  # SI units and currencies, French
 
 
+def _without_measures(text: str, counted: str) -> str:
+    """The text without its measurements ("400 kilomètres heure", "3 GWh"), unless they measure in the
+    counted unit itself: a speed is no count of jobs."""
+    def blank(m: re.Match) -> str:
+        nouns = _counted_nouns(text[m.end():m.end() + 80])
+        if nouns and nouns[0] in _MEASURES and counted not in analyze(nouns[0]):
+            return " "
+        return m.group(0)
+
+    return _STANDALONE_NUMBER.sub(blank, text)
+
+
+def counted_near_number(text: str, q: QuestionAnalysis) -> bool:
+    """The counted noun of "combien de X" heads the noun phrase after a new number ("2.800 emplois")."""
+    if not q.counted:
+        return False
+    asked = set(re.findall(r"[^\W\d_]+", q.text.lower()))
+    numbers = [m for m in _STANDALONE_NUMBER.finditer(text) if new_numbers(m.group(0), q)]
+    numbers += [m for m in _WORD_NUMBER.finditer(text) if m.group(0).lower() not in asked]  # "quarante trains"
+    for m in numbers:
+        if any(q.counted in analyze(noun) for noun in _counted_nouns(text[m.end():m.end() + 80])):
+            return True
+    return False
+
+
 def _counted_nouns(after: str) -> list[str]:
     """The noun phrase a number counts: the first word after it that is not a figure, a multiplier, a range,
     "de" or a prenominal adjective, with the words that follow it up to a function word or a punctuation
     mark (French adjectives follow the noun: "276 456 emplois salariés privés" counts salaried jobs); when
     that noun is a currency or a unit of measure, the phrase after its "de" too ("d'euros d'investissements")."""
-    from rag.text.analysis import STOPWORDS
-
     words = [fold_accents(t.lower()) for t in re.findall(r"[dl]['’]|[^\W_][\w-]*|%|€|[^\w\s]", after)[:12]]
     k = 0
     while k < len(words) and (words[k][:1].isdigit() or words[k] in _BETWEEN_NUMBER_AND_NOUN or words[k] in PRENOMINAL
@@ -142,8 +140,6 @@ def _counted_nouns(after: str) -> list[str]:
 def acronym_expansion(text: str, acronym: str) -> bool:
     """Consecutive content words of `text` whose initials spell `acronym` ("SOFIE" in "Saint-Omer Flandre
     Interface d'Entreprises", "SNCF" in "Société nationale des chemins de fer"): stop words are skipped."""
-    from rag.text.analysis import STOPWORDS
-
     initials = "".join(w[0].upper() for w in re.findall(r"[^\W\d_]+", text)
                        if fold_accents(w.lower()) not in STOPWORDS and len(w) > 1)
     return len(acronym) >= 2 and fold_accents(acronym.upper()) in fold_accents(initials)

@@ -40,11 +40,11 @@ _MEANING_VERB = re.compile(r"\b(?:definit|definissent|signifie|signifient|design
 # ordinals and the short adjectives of beauty, age, goodness and size that grammars list as placed before it
 # (beau, jeune, vieux, nouveau, bon, mauvais, meilleur, grand, gros, petit, haut, long...).
 PRENOMINAL = frozenset("premier premiere premiers premieres dernier derniere derniers dernieres principal principale "
-                        "principaux principales grand grande grands grandes petit petite petits petites gros grosse "
-                        "grosses haut haute hauts hautes long longue longs longues beau bel belle beaux belles joli "
-                        "jolie jolis jolies jeune jeunes vieux vieil vieille vieilles nouveau nouvel nouvelle nouveaux "
-                        "nouvelles bon bonne bons bonnes mauvais mauvaise mauvaises meilleur meilleure meilleurs "
-                        "meilleures seul seule seuls seules autre autres main first last".split())
+                       "principaux principales grand grande grands grandes petit petite petits petites gros grosse "
+                       "grosses haut haute hauts hautes long longue longs longues beau bel belle beaux belles joli "
+                       "jolie jolis jolies jeune jeunes vieux vieil vieille vieilles nouveau nouvel nouvelle nouveaux "
+                       "nouvelles bon bonne bons bonnes mauvais mauvaise mauvaises meilleur meilleure meilleurs "
+                       "meilleures seul seule seuls seules autre autres main first last".split())
 _QUEL = re.compile(r"\b(?P<det>quel|quelle|quels|quelles|lequel|laquelle|lesquels|lesquelles|which|what)\b"
                    r"(?:\s+(?:est|sont|etait|etaient|sera|seront|fut|a ete|ont ete|is|are|was|were))?"
                    r"(?:\s+(?:le|la|les|l|un|une|des|du|de|the|a|an))?"
@@ -169,7 +169,8 @@ def _interrogatives(folded: str) -> list[tuple[int, int, str | None, str | None]
         kind, noun = _noun_kind(m.group("noun"))
         found.append((m.start(), -len(m.group(0)) - (0 if kind else 100), kind, noun))
     # where phrases overlap ("how many", "how"), the longest one asks
-    return [f for i, f in enumerate(sorted(found)) if i == 0 or f[0] != sorted(found)[i - 1][0]]
+    found.sort()
+    return [f for i, f in enumerate(found) if i == 0 or f[0] != found[i - 1][0]]
 
 
 def analyse_question(question: str) -> QuestionAnalysis:

@@ -494,3 +494,21 @@ def test_rows_of_a_table_are_units_of_their_own():
     assert rows == ["LUMOTEC SA Roubaix 26.11Z Fabrication de composants 500 à 999 salariés.",
                     "FONDERIES ARVEL Arvel 24.10Z Sidérurgie 1 000 à 1 999 salariés."], rows
     assert [u.text for u in units_of("24 045\nétablissements\n", 1)] == ["24 045 établissements."]
+
+
+def test_a_table_row_is_read_and_shown_with_its_column_headers():
+    """A row ("Textile 3,1% -12,4 -2,0") says what its figures measure only through the headers above the first
+    row: it answers a question worded like the headers, the headers are quoted before it, and the headers
+    themselves (years, ordinals) are no datum."""
+    table = ("Les filières de Lorvan ont été suivies pendant toute la période.\n\n"
+             "Secteur Part de l'emploi\n1er semestre 2021 2e semestre 2021\nRecul des commandes en points\n\n"
+             "Textile 3,1% -12,4 -2,0\n\nChimie 6,8% -4,5 -1,1\n\nAéronautique 2,2% -18,3 -7,5\n")
+    q, qt, ranked, _, w = _scored("De combien les commandes du textile ont-elles reculé au 1er semestre 2021 ?", [table])
+    row = next(u for u in ranked if u.text.startswith("Textile"))
+    assert row.prev is not None and row.prev.text.startswith("Secteur Part de l'emploi") and "Recul des commandes" in row.prev.text
+    assert ranked[0] is row, [u.text for u in ranked[:3]]
+    assert not any(u.holds for u in ranked if u.text.startswith("Secteur")), "a header holds no datum"
+    chosen = [u.text for u in choose(q, qt, ranked, w)]
+    assert chosen[:2] == [row.prev.text, row.text], chosen
+    # the header's span is verbatim: the sources panel highlights it
+    assert table[row.prev.start:row.prev.end].startswith("Secteur") and table[row.prev.end - 9:row.prev.end] == "en points"

@@ -172,8 +172,10 @@ def score_units(q: QuestionAnalysis, qt: QuestionTerms, units: list[Unit], cosin
         return max(0.0, (float(c) - w.cosine_floor) / (1.0 - w.cosine_floor))
 
     for i, (u, c) in enumerate(zip(units, cosines)):
-        own = sum(wt for t, wt in qt.weights.items() if t in u.terms and t in qt.known) / known
-        nearby = sum(wt for t, wt in qt.weights.items() if t not in u.terms and t in u.context and t in qt.known) / known
+        # a table row is read with its column headers: their words are the row's own
+        read = u.terms | u.prev.terms if u.prev is not None and u.prev.heads_table else u.terms
+        own = sum(wt for t, wt in qt.weights.items() if t in read and t in qt.known) / known
+        nearby = sum(wt for t, wt in qt.weights.items() if t not in read and t in u.context and t in qt.known) / known
         u.cosine = above_floor(c)
         u.coverage = own
         # the passage's own similarity to the question (from retrieval) backs the units it holds: a list item
@@ -184,7 +186,7 @@ def score_units(q: QuestionAnalysis, qt: QuestionTerms, units: list[Unit], cosin
         own_terms = u.terms | (u.prev.terms if u.prev is not None else frozenset())
         u.about = (sum(1.0 if mentions(own_terms, name) else w.about_context if mentions(u.context, name) else 0.0
                        for name in q.focus) / len(q.focus)) if q.focus else 0.0
-        u.holds = holds(q.kind, u.text, q)
+        u.holds = holds(q.kind, u.text, q) and not u.heads_table  # a column header's years and ordinals are labels
         counted = 1.0 if counted_near_number(u.text, q) else 0.0
         u.score = (u.evidence
                    + w.kind * (float(u.holds) if q.kind else 0.0) + w.counted * counted + w.focus * u.about

@@ -103,7 +103,8 @@ class Unit:
     item: bool = False  # a list item (bullet line)
     group: int | None = None  # list group: the items of one list and the sentence introducing them
     lead: bool = False  # the sentence introducing a list ("Parmi les axes clés :")
-    prev: "Unit | None" = None  # the sentence before, when this one opens on an anaphor ("Cette PME...")
+    prev: "Unit | None" = None  # the sentence before, when this one opens on an anaphor ("Cette PME..."); a table row's headers
+    heads_table: bool = False  # column headers of the table rows that follow: labels, not values
     context: frozenset[str] = frozenset()  # terms of the sentence before and of the section heading
     passage_terms: frozenset[str] = frozenset()  # terms of the whole passage and its heading
     # filled by scoring
@@ -167,7 +168,37 @@ def units_of(text: str, n: int, heading: str | None = None, title: str | None = 
                             prev=out[-1] if anaphoric else None, context=frozenset(context),
                             passage_terms=passage_terms))
         i = j
+    _attach_table_headers(out, text, heading_terms)
     return out
+
+
+def _attach_table_headers(units: list[Unit], text: str, heading_terms: frozenset[str]) -> None:
+    """Give every row of a table (a run of units with the same shape of figures) its column headers: the
+    unfinished fragments right before the first row ("2ème trimestre 2020 … Impact estimé par secteur"), as
+    one verbatim span. A row ("Industrie 14,2% 17,0% -21,6 …") says what its figures measure only through
+    them: they are its context, and are shown before it when they hold what the question asks."""
+    k = 0
+    while k < len(units):
+        last = k
+        while last + 1 < len(units) and same_row_shape(units[last].text, units[last + 1].text):
+            last += 1
+        if last > k:
+            header = []
+            h = k - 1
+            while (h >= 0 and len(header) < MAX_FRAGMENTS and not units[h].item
+                   and not _FINISHED.search(text[units[h].start:units[h].end])):
+                header.insert(0, units[h])
+                h -= 1
+            if header:
+                start, end = header[0].start, header[-1].end
+                head = Unit(n=header[0].n, start=start, end=end, text=display_text(text[start:end]),
+                            terms=frozenset().union(*(u.terms for u in header)), prose=False, debris=True,
+                            heads_table=True, context=heading_terms, passage_terms=header[0].passage_terms)
+                for u in header:
+                    u.heads_table = True
+                for row in units[k:last + 1]:
+                    row.prev, row.context = head, head.terms | heading_terms
+        k = last + 1
 
 
 # A figure (thousands grouped by spaces, decimals) or a code ("29.10Z"), with the letter glued to it.

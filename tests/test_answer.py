@@ -512,3 +512,17 @@ def test_a_table_row_is_read_and_shown_with_its_column_headers():
     assert chosen[:2] == [row.prev.text, row.text], chosen
     # the header's span is verbatim: the sources panel highlights it
     assert table[row.prev.start:row.prev.end].startswith("Secteur") and table[row.prev.end - 9:row.prev.end] == "en points"
+
+
+def test_a_year_span_written_after_a_name_is_part_of_the_name_not_a_constraint():
+    """"l'Observatoire Lorvan 2021-2027" is one name: its years are no date the answer must hold, nor what is
+    asked about it; a credit line naming the observatory does not answer who runs it."""
+    q = analyse_question("Qui dirige l'Observatoire Lorvan 2021-2027 ?")
+    assert q.focus == ("Observatoire Lorvan 2021-2027",) and not q.years
+    assert analyse_question("Combien d'emplois à Lorvan en 2027 ?").years == {"2027"}
+    credit = "Réalisation : Observatoire Lorvan 2021-2027, traitement des données du Recensement."
+    q, qt, ranked, vocab, w = _scored("Qui dirige l'Observatoire Lorvan 2021-2027 ?", [credit], "dirige", cosine=0.9)
+    assert refusal_reason(q, qt, ranked, vocab, w) == "no-answer-of-kind"
+    answer = "L'Observatoire Lorvan 2021-2027 est dirigé par Anne Morel, économiste."
+    q, qt, ranked, vocab, w = _scored("Qui dirige l'Observatoire Lorvan 2021-2027 ?", [credit + " " + answer], cosine=0.9)
+    assert refusal_reason(q, qt, ranked, vocab, w) is None and ranked[0].text == answer

@@ -125,10 +125,13 @@ def _noun_kind(after_quel: str) -> tuple[str | None, str | None]:
 
 
 # Capitalised words joined by the particles of French names ("Ministère des Armées", "Toyota Motor
-# Manufacturing France", "Saint-Omer Flandre Interface d'Entreprises") make one name.
+# Manufacturing France", "Saint-Omer Flandre Interface d'Entreprises") make one name; a year or a span of
+# years written right after it, with no preposition, belongs to the name ("France 2030", "Agence
+# Hauts-de-France 2020-2040"): it is no date the answer must hold.
 _NAME_RUN = re.compile(r"(?<![\w-])(?:[A-ZÀ-Ý][\w’'&-]*[A-Za-zÀ-ÿ0-9]|[A-Z]{2,}\d*)"
                        r"(?:(?:\s+(?:de|des|du|de la|d['’]|la|le|et|&|en)\s*|\s+)"
-                       r"(?:[A-ZÀ-Ý][\w’'&-]*[A-Za-zÀ-ÿ0-9]|[A-Z]{2,}\d*))*")
+                       r"(?:[A-ZÀ-Ý][\w’'&-]*[A-Za-zÀ-ÿ0-9]|[A-Z]{2,}\d*))*"
+                       r"(?:\s+(?:19|20)\d\d(?:\s*[-–]\s*(?:19|20)\d\d)?\b)?")
 # Auxiliaries and modals (forms of avoir, être, faire, aller, pouvoir, devoir): after "qu'est-ce que", one of
 # them means a clause follows ("qu'est-ce que l'épidémie a rendu...") — not a term to define.
 _AUXILIARY = re.compile(r"\b(?:a|ont|avait|avaient|aura|auront|est|sont|etait|etaient|sera|seront|fait|font|va|vont|"
@@ -224,10 +227,17 @@ def analyse_question(question: str) -> QuestionAnalysis:
     return QuestionAnalysis(
         text=question, kind=kind, is_list=is_list, count=count, focus=focus,
         numbers=frozenset(n for n in numbers_in(question) if not _YEAR.fullmatch(n)),
-        years=frozenset(_YEAR.findall(question)), romans=frozenset(ROMAN_NUMERAL.findall(question)),
+        years=frozenset(_YEAR.findall(_without_names(question, focus))), romans=frozenset(ROMAN_NUMERAL.findall(question)),
         counted=counted, noun=noun, terms=tuple(analyze(question)), also=tuple(dict.fromkeys(second)),
         language=language,
     )
+
+
+def _without_names(question: str, names: tuple[str, ...]) -> str:
+    """The question with its names taken out: the years left are the ones it sets as constraints."""
+    for name in sorted(names, key=len, reverse=True):
+        question = question.replace(name, " ")
+    return question
 
 
 def _common_english(name: str) -> bool:

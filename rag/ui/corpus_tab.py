@@ -132,7 +132,9 @@ class CorpusTab:
         if set(docs_value or []) >= set(before):  # everything was ticked: the new documents are too
             ticked = ids
         seen.update(sig=sig, version=snap.version, ids=ids)
-        return (summary(self.app), table, gr.update(choices=choices), gr.update(choices=choices, value=None),
+        # the pickers get the new choices but keep what the user picked: a refresh arriving between picking a
+        # document and confirming its removal once emptied the pick, and the removal was refused
+        return (summary(self.app), table, gr.update(choices=choices), gr.update(choices=choices),
                 gr.update(choices=choices, value=ticked), seen)
 
     def handler_views(self, docs_value, seen):
@@ -202,7 +204,10 @@ class CorpusTab:
         yield hide, "Suppression en cours…", *self.handler_views(docs_value, seen)
         for _ in self.follow([job], progress):
             yield gr.skip(), gr.skip(), gr.skip(), render_table(status_rows(self.app, self.queue.jobs())), *(gr.skip(),) * 4
-        yield hide, outcome_line(job), *self.handler_views(docs_value, seen)
+        views = list(self.handler_views(docs_value, seen))
+        if job.state == "done":  # the removed document is no choice any more: empty the pick
+            views[3] = gr.update(choices=views[3]["choices"], value=None)
+        yield hide, outcome_line(job), *views
 
     # --- API ----------------------------------------------------------------------------------------
     def api_add(self, file, title, publisher, date, kind, filename, request: gr.Request, progress=gr.Progress()):

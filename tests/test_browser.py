@@ -82,7 +82,9 @@ def test_question_answer_and_highlighted_source_in_the_page(page, browser_settin
     mark = page.locator("#rag-sources mark.rag-quote").first
     assert mark.is_visible() and "18" in mark.inner_text()
     panel = page.locator("#rag-sources").inner_text()
-    assert "Territoires d" in panel and "Aletheia Press" in panel and "rang 1" in panel
+    # each cited passage shows its document, publisher, retrieval rank and score; not which rank: the two
+    # passages of this article that answer are fused within 0.002 of each other, and builds have ranked either first
+    assert "Territoires d" in panel and "Aletheia Press" in panel and re.search(r"rang \d+ · score \d", panel)
     page.screenshot(path=str(ARTIFACTS / "app-answer.png"), full_page=True)
 
     # a follow-up, then the first answer's own sources again

@@ -526,3 +526,12 @@ def test_a_year_span_written_after_a_name_is_part_of_the_name_not_a_constraint()
     answer = "L'Observatoire Lorvan 2021-2027 est dirigé par Anne Morel, économiste."
     q, qt, ranked, vocab, w = _scored("Qui dirige l'Observatoire Lorvan 2021-2027 ?", [credit + " " + answer], cosine=0.9)
     assert refusal_reason(q, qt, ranked, vocab, w) is None and ranked[0].text == answer
+
+
+def test_a_line_that_only_restates_the_question_is_never_quoted():
+    """A title line made of the question's own words ("Les missions de l'Office Varenne") tells the reader
+    nothing: the sentence after it, which says what the missions are, is quoted instead."""
+    title = "Les missions de l'Office Varenne"
+    body = "L'Office Varenne accompagne les PME dans leurs projets d'exportation et finance leurs salons."
+    ranked = _scored("Quelles sont les missions de l'Office Varenne ?", [f"{title}\n\n{body}"], cosine=0.9)[2]
+    assert [u.text for u in ranked] == [body]

@@ -203,11 +203,14 @@ def score_units(q: QuestionAnalysis, qt: QuestionTerms, units: list[Unit], cosin
         u.extras["focus_in_passage"] = all(mentions(u.passage_terms | own_and_prev, name) for name in q.focus)
         if q.years or q.romans:  # "en 2019", "la phase I": a unit under other constraints answers another question
             u.score += w.constraint * float(meets_constraints(u, q))
+    # a unit whose every word the question already says ("Agence Hauts-de-France 2020-2040", a title line)
+    # restates it and answers nothing
+    said = set(q.terms) | set(qt.weights) | focus_stems
     seen: set[str] = set()
     out = []
     for u in sorted(units, key=lambda u: (-u.score, u.n, u.start)):
         key = re.sub(r"\W", "", u.text.lower())
-        if key not in seen:
+        if key not in seen and (u.terms - said or u.heads_table):
             seen.add(key)
             out.append(u)
     return out

@@ -137,11 +137,15 @@ class CorpusTab:
         return (summary(self.app), table, gr.update(choices=choices), gr.update(choices=choices),
                 gr.update(choices=choices, value=ticked), seen)
 
-    def handler_views(self, docs_value, seen):
+    def handler_views(self, docs_value, seen, removed: bool = False):
         """`views` for an upload or removal handler, leaving the page's `seen` to the timer alone: the timer
         and the handler both update the page, and a late timer reply could otherwise leave a stale table
-        that the timer believes current (with `seen` only its own, the next tick repairs it)."""
-        return (*self.views(docs_value, seen, force=True)[:-1], gr.skip())
+        that the timer believes current (with `seen` only its own, the next tick repairs it). After a
+        removal (`removed`), the removal pick is emptied: the document it names is no choice any more."""
+        overview, table, doc_pick, remove_pick, docs, _ = self.views(docs_value, seen, force=True)
+        if removed:
+            remove_pick = gr.update(choices=remove_pick["choices"], value=None)
+        return overview, table, doc_pick, remove_pick, docs, gr.skip()
 
     # --- browser handlers --------------------------------------------------------------------------
     def upload(self, files, title, publisher, date, kind, docs_value, seen, request: gr.Request,
@@ -204,10 +208,7 @@ class CorpusTab:
         yield hide, "Suppression en cours…", *self.handler_views(docs_value, seen)
         for _ in self.follow([job], progress):
             yield gr.skip(), gr.skip(), gr.skip(), render_table(status_rows(self.app, self.queue.jobs())), *(gr.skip(),) * 4
-        views = list(self.handler_views(docs_value, seen))
-        if job.state == "done":  # the removed document is no choice any more: empty the pick
-            views[3] = gr.update(choices=views[3]["choices"], value=None)
-        yield hide, outcome_line(job), *views
+        yield hide, outcome_line(job), *self.handler_views(docs_value, seen, removed=job.state == "done")
 
     # --- API ----------------------------------------------------------------------------------------
     def api_add(self, file, title, publisher, date, kind, filename, request: gr.Request, progress=gr.Progress()):

@@ -160,6 +160,17 @@ def test_units_merge_layout_fragments_group_list_items_and_point_back():
         assert display_text(text[u.start:u.end]).rstrip(".") == u.text.rstrip(".")
 
 
+def test_a_heading_line_is_not_glued_to_the_paragraph_under_it():
+    """A short unfinished line above a full sentence is the article's intertitle: glued to the sentence, its
+    figure would read as what the sentence says."""
+    text = ("Un chantier à 80 millions\nTrois semaines plus tard, les élus se réunissent à Arras pour visiter "
+            "le nouveau dépôt ferroviaire de la métropole.\n")
+    texts = [u.text for u in units_of(text, 1)]
+    assert texts[-1] == ("Trois semaines plus tard, les élus se réunissent à Arras pour visiter le nouveau dépôt "
+                         "ferroviaire de la métropole."), texts
+    assert all("80 millions" not in t or "Arras" not in t for t in texts), texts
+
+
 def test_marker_goes_before_the_final_period_and_after_a_closing_quote():
     assert with_marker("Ils sont 18.", 2) == "Ils sont 18 [2]."
     assert with_marker('Il dit : "nous gagnerons."', 1) == 'Il dit : "nous gagnerons" [1].'

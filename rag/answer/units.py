@@ -140,7 +140,8 @@ def units_of(text: str, n: int, heading: str | None = None, title: str | None = 
         while (not bullet and end - start < MIN_UNIT_CHARS and j < len(spans) and j - i < MAX_FRAGMENTS
                and not _FINISHED.search(text[start:end]) and not _BULLET.match(text[spans[j].start:spans[j].end])
                and not text[spans[j - 1].end:spans[j].start].count("\n\n")
-               and not same_row_shape(text[start:end], text[spans[j].start:spans[j].end])):
+               and not same_row_shape(text[start:end], text[spans[j].start:spans[j].end])
+               and not _full_sentence(text[spans[j].start:spans[j].end])):
             end = spans[j].end
             j += 1
         raw = text[start:end]
@@ -214,6 +215,13 @@ def same_row_shape(a: str, b: str) -> bool:
 
     sa = shape(a)
     return len(sa) >= 2 and sa == shape(b)
+
+
+def _full_sentence(raw: str) -> bool:
+    """A span that reads on its own: long, finished and with a verb. A short unfinished line before it is a
+    heading ("250 millions d'euros" above the article's next paragraph), not the start of its sentence: glued
+    to it, the heading's figure would seem to be what the sentence says."""
+    return len(raw) >= MIN_UNIT_CHARS and bool(_FINISHED.search(raw)) and bool(_VERB.search(raw.lower()))
 
 
 def _quotable(shown: str, bullet: bool) -> bool:

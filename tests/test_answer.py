@@ -546,3 +546,17 @@ def test_a_line_that_only_restates_the_question_is_never_quoted():
     body = "L'Office Varenne accompagne les PME dans leurs projets d'exportation et finance leurs salons."
     ranked = _scored("Quelles sont les missions de l'Office Varenne ?", [f"{title}\n\n{body}"], cosine=0.9)[2]
     assert [u.text for u in ranked] == [body]
+
+
+def test_a_credit_line_under_a_map_is_not_quoted_before_what_the_text_says():
+    """"Réalisation : Office Varenne" under a map names who drew it, not what the office does: the sentence
+    saying what it does ranks first, and the credit is kept as debris (a question about who drew the map can
+    still get it)."""
+    credit = "Réalisation : Office Varenne, atelier de cartographie"
+    body = "L'Office Varenne accompagne les exportateurs régionaux dans leurs salons à l'étranger."
+    ranked = _scored("Quel rôle joue l'Office Varenne pour les exportateurs ?", [f"{credit}\n\n{body}"],
+                     cosine=0.9)[2]
+    assert ranked[0].text == body, [u.text for u in ranked]
+    credited = next(u for u in ranked if u.text.startswith("Réalisation"))
+    assert credited.debris
+    assert not units_of("Sources d'énergie : la Région finance trois parcs éoliens.", 1)[0].debris

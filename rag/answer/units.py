@@ -45,6 +45,25 @@ def opens_on_anaphor(text: str) -> bool:
 _DEMONSTRATIVE = re.compile(r"\b(?:ce|cet|cette|ces)\s+(?!qui\b|que\b|qu['’]|dont\b|dernier)[^\W\d_]{3,}", re.IGNORECASE)
 
 
+def _credit_label() -> re.Pattern:
+    # a word label is followed by its colon ("Sources :", not "Sources d'énergie"), a number sign by its number,
+    # a copyright mark by anything
+    labels = sorted(word_list("answer/data/credit_labels_fr.txt"), key=len, reverse=True)
+    words = "|".join(re.escape(x) for x in labels if x[-1].isalpha())
+    numbered = "|".join(re.escape(x) for x in labels if x.endswith("n°"))
+    marks = "|".join(re.escape(x) for x in labels if not x[-1].isalpha() and not x.endswith("n°"))
+    return re.compile(rf"^(?:(?:{words})\s*:|(?:{numbered})\s*\d|(?:{marks}))", re.IGNORECASE)
+
+
+_CREDIT = _credit_label()
+
+
+def is_credit(text: str) -> bool:
+    """A credit line under a map, chart or photo ("Réalisation : Agence…", "Sources : IGN…"): who made the
+    figure, not what the text says."""
+    return bool(_CREDIT.match(text))
+
+
 def terms(text: str) -> frozenset[str]:
     """Content stems of `text`, plus roman numerals (kept apart: "phase I" is not "phase II")."""
     return frozenset(analyze(text)) | roman_terms(text)
@@ -165,7 +184,7 @@ def units_of(text: str, n: int, heading: str | None = None, title: str | None = 
                 context = lead.terms | lead.context | heading_terms
             stop_words = sum(w in STOPWORDS for w in words(shown))
             out.append(Unit(n=n, start=start, end=end, text=shown, terms=unit_terms, prose=stop_words >= 3,
-                            debris=is_debris(shown), item=bool(bullet), group=group_id if bullet else None,
+                            debris=is_debris(shown) or is_credit(shown), item=bool(bullet), group=group_id if bullet else None,
                             prev=out[-1] if anaphoric else None, context=frozenset(context),
                             passage_terms=passage_terms))
         i = j

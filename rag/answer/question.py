@@ -53,7 +53,11 @@ _QUOTED = re.compile(r"[«“\"]\s*([^»”\"]{2,80}?)\s*[»”\"]")
 # A capitalised word not opening the question, or an acronym; hyphenated names stay whole ("Hauts-de-France").
 _NAME = re.compile(r"(?<![\w'’-])(?:[A-ZÀ-Ý][\w’'&-]*[A-Za-zÀ-ÿ0-9]|[A-Z]{2,}\d*)")
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
-_COUNTED = re.compile(r"\b(?:combien|how many)\s+(?:de\s+|d['’]\s*)?([^\W\d_]+)", re.IGNORECASE)
+# "combien de X" / "how many X": X is counted; "combien coûte…" has no counted noun (a verb follows)
+_COUNTED = re.compile(r"\b(?:combien\s+(?:de\s+|d['’]\s*)|how\s+many\s+)([^\W\d_]+)", re.IGNORECASE)
+# "Qui est Olivier Dupont ?", "Who is Jane Doe?": a name right after the verb, no determiner ("Qui est le
+# président…" asks for a person)
+_WHO_IS_NAME = re.compile(r"^\s*(?i:qui\s+(?:est|sont|était|étaient)|who\s+(?:is|are|was|were))\s+[A-ZÀ-Ý]")
 _COUNT = re.compile(r"\b(?:les|the)\s+(deux|trois|quatre|cinq|six|sept|huit|neuf|dix|two|three|four|five|\d)\s+", re.I)
 
 
@@ -189,8 +193,11 @@ def analyse_question(question: str) -> QuestionAnalysis:
         kind = None  # "qu'est-ce que l'épidémie a rendu plus pressant": a thing, not a meaning
     if kind in (None, "manner", "agent") and _MEANING_VERB.search(folded) and not folded.startswith(("qui ", "who ")):
         kind = "definition"
-    if kind == "figure" and re.search(r"\b(?:euros?|argent|money|investi\w*|financ\w*|subvention\w*)\b", folded):
-        kind = "amount"  # "combien a-t-elle investi" asks for a sum of money
+    if kind == "figure" and re.search(r"\b(?:euros?|argent|money|investi\w*|financ\w*|subvention\w*|cout\w*|cost\w*)\b",
+                                      folded):
+        kind = "amount"  # "combien a-t-elle investi", "combien coûte…" ask for a sum of money
+    if kind == "agent" and _WHO_IS_NAME.match(question):
+        kind = None  # "Qui est Olivier Dupont ?" asks who he is (his role, what he does), not for another name
     if kind is None and re.match(r"^(?:est ce|est il|sont ils|y a t il|is|are|does|do|did|can|has|have)\b", folded):
         kind = "yesno"
     # the determiner says the number in French ("quels ports"); English plurals end in -s

@@ -31,7 +31,7 @@ import numpy as np
 from rag.answer.kinds import counted_near_number, holds, mentions
 from rag.answer.language_gap import NONE as NO_GAP, LanguageGap
 from rag.answer.question import QuestionAnalysis
-from rag.answer.units import Unit, terms
+from rag.answer.units import Unit, credit_labels, terms
 from rag.text.analysis import analyze
 from rag.settings import AnswerSettings
 
@@ -41,6 +41,10 @@ from rag.settings import AnswerSettings
 _FRAME = frozenset(terms("signifie signifient signifier sigle sigles acronyme désigne désignent désigner définit "
                          "définir définition appelle appelle-t-on entend entendre recouvre recouvrir veut dire "
                          "trouve trouvent situe situent située situé"))
+
+
+# the stems of the credit labels and of the verbs asking who made something ("qui a réalisé la carte")
+_CREDIT_TERMS = frozenset(terms(" ".join(credit_labels()) + " réalisé réalisée réalisées auteur auteurs"))
 
 
 @dataclass(frozen=True)
@@ -206,11 +210,14 @@ def score_units(q: QuestionAnalysis, qt: QuestionTerms, units: list[Unit], cosin
     # a unit whose every word the question already says ("Agence Hauts-de-France 2020-2040", a title line)
     # restates it and answers nothing
     said = set(q.terms) | set(qt.weights) | focus_stems
+    # a credit line ("Réalisation : …", "Source : …") says who made a map or photo: it answers only a question
+    # about that
+    credits_asked = bool(set(q.terms) & _CREDIT_TERMS)
     seen: set[str] = set()
     out = []
     for u in sorted(units, key=lambda u: (-u.score, u.n, u.start)):
         key = re.sub(r"\W", "", u.text.lower())
-        if key not in seen and (u.terms - said or u.heads_table):
+        if key not in seen and (u.terms - said or u.heads_table) and (credits_asked or not u.credit):
             seen.add(key)
             out.append(u)
     return out

@@ -45,10 +45,15 @@ def opens_on_anaphor(text: str) -> bool:
 _DEMONSTRATIVE = re.compile(r"\b(?:ce|cet|cette|ces)\s+(?!qui\b|que\b|qu['’]|dont\b|dernier)[^\W\d_]{3,}", re.IGNORECASE)
 
 
+def credit_labels() -> frozenset[str]:
+    """The labels opening a credit line (rag/answer/data/credit_labels_fr.txt)."""
+    return word_list("answer/data/credit_labels_fr.txt")
+
+
 def _credit_label() -> re.Pattern:
     # a word label is followed by its colon ("Sources :", not "Sources d'énergie"), a number sign by its number,
     # a copyright mark by anything
-    labels = sorted(word_list("answer/data/credit_labels_fr.txt"), key=len, reverse=True)
+    labels = sorted(credit_labels(), key=len, reverse=True)
     words = "|".join(re.escape(x) for x in labels if x[-1].isalpha())
     numbered = "|".join(re.escape(x) for x in labels if x.endswith("n°"))
     marks = "|".join(re.escape(x) for x in labels if not x[-1].isalpha() and not x.endswith("n°"))
@@ -124,6 +129,7 @@ class Unit:
     lead: bool = False  # the sentence introducing a list ("Parmi les axes clés :")
     prev: "Unit | None" = None  # the sentence before, when this one opens on an anaphor ("Cette PME..."); a table row's headers
     heads_table: bool = False  # column headers of the table rows that follow: labels, not values
+    credit: bool = False  # a credit line under a map or photo ("Réalisation : …", "© …"): who made the figure
     context: frozenset[str] = frozenset()  # terms of the sentence before and of the section heading
     passage_terms: frozenset[str] = frozenset()  # terms of the whole passage and its heading
     # filled by scoring
@@ -184,7 +190,7 @@ def units_of(text: str, n: int, heading: str | None = None, title: str | None = 
                 context = lead.terms | lead.context | heading_terms
             stop_words = sum(w in STOPWORDS for w in words(shown))
             out.append(Unit(n=n, start=start, end=end, text=shown, terms=unit_terms, prose=stop_words >= 3,
-                            debris=is_debris(shown) or is_credit(shown), item=bool(bullet), group=group_id if bullet else None,
+                            debris=is_debris(shown), credit=is_credit(shown), item=bool(bullet), group=group_id if bullet else None,
                             prev=out[-1] if anaphoric else None, context=frozenset(context),
                             passage_terms=passage_terms))
         i = j

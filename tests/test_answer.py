@@ -115,6 +115,9 @@ def test_stream_shows_text_before_the_final_answer(assistant):
     ("Quel est le salaire d'un technicien ?", "amount", False),  # a salary is a sum of money, not any figure
     ("Qui est Camille Durand ?", None, False),  # who she is (her role), not another name
     ("Qui est le directeur du port ?", "agent", False),  # a role: the person holding it is asked
+    ("Quel est le nom de la commune retenue pour le dépôt ?", "place", False),  # "le nom de": the next noun says
+    ("Quel est le nom du fondateur de l'atelier ?", "person", False),
+    ("Quel est le nom du programme lancé en 2024 ?", "agent", False),  # a name, whatever it names
 ])
 def test_question_analysis_finds_the_kind_of_answer(question, kind, is_list):
     q = analyse_question(question)
@@ -587,3 +590,14 @@ def test_a_credit_line_under_a_map_answers_only_a_question_about_credits():
     assert any(u.text.startswith("Réalisation") for u in ranked)
     assert units_of(credit, 1)[0].credit
     assert not units_of("Sources d'énergie : la Région finance trois parcs éoliens.", 1)[0].credit
+
+
+def test_a_lone_asterisk_line_is_a_footnote_not_a_list_item():
+    """"* Les parcs Lorvan sont…" under an article explains the call mark "Lorvan*": a footnote, which a list
+    question must not take for the list; asterisks opening consecutive lines still mark a list."""
+    text = ("Trois outils aident les parcs : des chefs de projet, une aide au foncier et un fonds.\n\n"
+            "* Les parcs Lorvan sont des zones d'activité labellisées par la Région depuis 2019.")
+    footnote = next(u for u in units_of(text, 1) if "zones d'activité" in u.text)
+    assert not footnote.item and footnote.group is None
+    items = units_of("Parmi les axes retenus :\n* Former les jeunes ;\n* Attirer des entreprises.", 1)
+    assert [u.item for u in items] == [False, True, True]

@@ -48,7 +48,7 @@ PRENOMINAL = frozenset("premier premiere premiers premieres dernier derniere der
 _QUEL = re.compile(r"\b(?P<det>quel|quelle|quels|quelles|lequel|laquelle|lesquels|lesquelles|which|what)\b"
                    r"(?:\s+(?:est|sont|etait|etaient|sera|seront|fut|a ete|ont ete|is|are|was|were))?"
                    r"(?:\s+(?:le|la|les|l|un|une|des|du|de|the|a|an))?"
-                   r"\s+(?P<noun>[a-z]+(?:\s+[a-z]+){0,2})")
+                   r"\s+(?P<noun>[a-z]+(?:\s+[a-z]+){0,4})")
 _QUOTED = re.compile(r"[«“\"]\s*([^»”\"]{2,80}?)\s*[»”\"]")
 # A capitalised word not opening the question, or an acronym; hyphenated names stay whole ("Hauts-de-France").
 _NAME = re.compile(r"(?<![\w'’-])(?:[A-ZÀ-Ý][\w’'&-]*[A-Za-zÀ-ÿ0-9]|[A-Z]{2,}\d*)")
@@ -111,6 +111,10 @@ def _singular(noun: str) -> str:
     return noun
 
 
+_NAME_NOUNS = frozenset({"nom", "noms", "name", "names"})
+_NAME_LINKS = frozenset({"de", "du", "des", "d", "la", "le", "les", "l", "of", "the"})  # "nom de la", "name of the"
+
+
 def _noun_kind(after_quel: str) -> tuple[str | None, str | None]:
     """(kind, head noun) for the words after "quel": the longest known noun phrase first, past the
     adjectives that stand before a French noun ("le premier employeur")."""
@@ -118,6 +122,13 @@ def _noun_kind(after_quel: str) -> tuple[str | None, str | None]:
     ws = after_quel.split()
     while ws and ws[0] in PRENOMINAL:
         ws = ws[1:]
+    if ws and ws[0] in _NAME_NOUNS:
+        # "le nom du président", "le nom de la ville": a name is asked, of the class the next noun says
+        rest = ws[1:]
+        while rest and rest[0] in _NAME_LINKS:
+            rest = rest[1:]
+        kind, noun = _noun_kind(" ".join(rest)) if rest else (None, None)
+        return (kind if kind in ("person", "agent", "place") else "agent"), noun or _singular(ws[0])
     for n in (3, 2, 1):
         if len(ws) < n:
             continue

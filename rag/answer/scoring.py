@@ -36,11 +36,11 @@ from rag.text.analysis import analyze
 from rag.settings import AnswerSettings
 
 # Verbs and nouns that only frame a question ("que signifie", "le sigle", "où se trouve"): matching them in
-# a sentence is no evidence about the topic. French grammar: metalinguistic verbs and nouns, and verbs of
-# location whose complement is what is asked.
+# a sentence is no evidence about the topic. French grammar: metalinguistic verbs and nouns ("le nom de"),
+# and verbs of location whose complement is what is asked.
 _FRAME = frozenset(terms("signifie signifient signifier sigle sigles acronyme désigne désignent désigner définit "
                          "définir définition appelle appelle-t-on entend entendre recouvre recouvrir veut dire "
-                         "trouve trouvent situe situent située situé"))
+                         "trouve trouvent situe situent située situé nom noms name names"))
 
 
 # the stems of the credit labels and of the verbs asking who made something ("qui a réalisé la carte")

@@ -159,6 +159,8 @@ def units_of(text: str, n: int, heading: str | None = None, title: str | None = 
     while i < len(spans):
         start, end = spans[i].start, spans[i].end
         bullet = _BULLET.match(text[start:end])
+        if bullet and bullet.group(0).strip() == "*" and not _asterisk_next_to(spans, i, text):
+            bullet = None  # a lone "* …" line is a footnote (the call mark "Ynsect*" is in the text), not a list
         j = i + 1
         # only unfinished fragments (no final punctuation: timeline lines, table cells) take the next lines;
         # a bullet item stays one item
@@ -240,6 +242,11 @@ def same_row_shape(a: str, b: str) -> bool:
 
     sa = shape(a)
     return len(sa) >= 2 and sa == shape(b)
+
+
+def _asterisk_next_to(spans: list, i: int, text: str) -> bool:
+    """The sentence before or after span i also opens on an asterisk: a list marked with asterisks."""
+    return any(0 <= k < len(spans) and text[spans[k].start:spans[k].end].startswith("*") for k in (i - 1, i + 1))
 
 
 def _full_sentence(raw: str) -> bool:

@@ -118,6 +118,7 @@ def test_stream_shows_text_before_the_final_answer(assistant):
     ("Quel est le nom de la commune retenue pour le dépôt ?", "place", False),  # "le nom de": the next noun says
     ("Quel est le nom du fondateur de l'atelier ?", "person", False),
     ("Quel est le nom du programme lancé en 2024 ?", "agent", False),  # a name, whatever it names
+    ("Quel est le poids du tourisme dans l'économie locale ?", "figure", False),  # a weight is a measure
 ])
 def test_question_analysis_finds_the_kind_of_answer(question, kind, is_list):
     q = analyse_question(question)

@@ -119,6 +119,9 @@ def test_stream_shows_text_before_the_final_answer(assistant):
     ("Quel est le nom du fondateur de l'atelier ?", "person", False),
     ("Quel est le nom du programme lancé en 2024 ?", "agent", False),  # a name, whatever it names
     ("Quel est le poids du tourisme dans l'économie locale ?", "figure", False),  # a weight is a measure
+    ("What is the vacancy rate in the business parks?", "figure", False),  # English puts the head noun last
+    ("What is the total budget of the bridge?", "amount", False),
+    ("Which coastal town hosts the plant?", "place", False),
 ])
 def test_question_analysis_finds_the_kind_of_answer(question, kind, is_list):
     q = analyse_question(question)

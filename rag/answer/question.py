@@ -115,11 +115,27 @@ _NAME_NOUNS = frozenset({"nom", "noms", "name", "names"})
 _NAME_LINKS = frozenset({"de", "du", "des", "d", "la", "le", "les", "l", "of", "the"})  # "nom de la", "name of the"
 
 
-def _noun_kind(after_quel: str) -> tuple[str | None, str | None]:
+# Words that end an English noun phrase: prepositions, relatives and verbs ("the unemployment rate in…")
+_EN_PHRASE_END = frozenset("in of for at on to by from with within about that which who whose does did do is are "
+                           "was were will would has have had can could should".split())
+
+
+def _noun_kind(after_quel: str, english: bool = False) -> tuple[str | None, str | None]:
     """(kind, head noun) for the words after "quel": the longest known noun phrase first, past the
-    adjectives that stand before a French noun ("le premier employeur")."""
+    adjectives that stand before a French noun ("le premier employeur"). English puts its head noun last
+    ("the unemployment rate", "the total budget"): it is looked up first there."""
     nouns = _answer_nouns()
     ws = after_quel.split()
+    if english:
+        # the last known noun of the first three words, before a preposition or a verb ends the phrase
+        phrase = []
+        for word in ws[:3]:
+            if word in _EN_PHRASE_END:
+                break
+            phrase.append(word)
+        known = [c for word in phrase for c in dict.fromkeys((word, _singular(word))) if c in nouns]
+        if known:
+            return nouns[known[-1]], known[-1]
     while ws and ws[0] in PRENOMINAL:
         ws = ws[1:]
     if ws and ws[0] in _NAME_NOUNS:
@@ -127,7 +143,7 @@ def _noun_kind(after_quel: str) -> tuple[str | None, str | None]:
         rest = ws[1:]
         while rest and rest[0] in _NAME_LINKS:
             rest = rest[1:]
-        kind, noun = _noun_kind(" ".join(rest)) if rest else (None, None)
+        kind, noun = _noun_kind(" ".join(rest), english) if rest else (None, None)
         return (kind if kind in ("person", "agent", "place") else "agent"), noun or _singular(ws[0])
     for n in (3, 2, 1):
         if len(ws) < n:
@@ -176,7 +192,7 @@ def question_focus(question: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(out))
 
 
-def _interrogatives(folded: str) -> list[tuple[int, int, str | None, str | None]]:
+def _interrogatives(folded: str, english: bool = False) -> list[tuple[int, int, str | None, str | None]]:
     """(position, -length, kind, noun) of every interrogative of the question: table phrases and "quel + noun"."""
     found = []
     padded = " " + folded + " "
@@ -184,7 +200,7 @@ def _interrogatives(folded: str) -> list[tuple[int, int, str | None, str | None]
         for m in pattern.finditer(padded):  # "combien… et combien…": each one asks
             found.append((m.start(), -len(m.group(0)), None if kind == "none" else kind, None))
     for m in _QUEL.finditer(folded):
-        kind, noun = _noun_kind(m.group("noun"))
+        kind, noun = _noun_kind(m.group("noun"), english)
         found.append((m.start(), -len(m.group(0)) - (0 if kind else 100), kind, noun))
     # where phrases overlap ("how many", "how"), the longest one asks
     found.sort()
@@ -197,7 +213,7 @@ def analyse_question(question: str) -> QuestionAnalysis:
     The interrogative that comes first is the main one ("Quel atelier était prêt quand..." asks for a
     workshop, not a date); a later one joined by "et"/"and" is a second thing asked."""
     folded = _folded(question)
-    found = _interrogatives(folded)
+    found = _interrogatives(folded, question_language(question) == "en")
     kind, noun = (found[0][2], found[0][3]) if found else (None, None)
     d = _DEFINITION_OPENING.search(folded)
     if kind == "definition" and d and _AUXILIARY.search(d.group("rest")):

@@ -235,6 +235,19 @@ def test_the_pronoun_en_makes_a_question_a_follow_up_and_the_preposition_does_no
         assert standalone_question(question, history).text == question
 
 
+def test_an_object_pronoun_makes_a_question_a_follow_up_and_the_article_does_not():
+    """"Qui la finance ?", "Qui l'a lancé ?": le/la/les/l' before the verb stand for what was said before; the
+    same words before a noun are articles ("Quand l'usine ouvrira-t-elle ?" is a question of its own)."""
+    history = [("Qu'est-ce que le Fonds Littoral ?", "Un fonds régional doté par la Région et la BPI [1].")]
+    for question in ("Qui la finance aujourd'hui ?", "Qui l'a lancé au départ ?", "Qui les gère sur place ?",
+                     "Pourquoi l'a-t-on créé si tard ?"):
+        q = standalone_question(question, history)
+        assert "Fonds" in q.carried and "Littoral" in q.carried, question
+    for question in ("Depuis quand l'usine de Calais est ouverte au public ?", "Qui dirige la chambre de commerce régionale ?",
+                     "Quelles usines se trouvent dans l'est de la région ?"):
+        assert standalone_question(question, history).text == question, question
+
+
 def test_an_ordinal_without_its_noun_carries_that_item_of_the_listed_answer_only():
     history = [("Quels ports de la côte sont cités ?",
                 "Il y en a trois : Dunkerque, avec son terminal méthanier ; Calais, port de voyageurs ; "

@@ -76,6 +76,21 @@ def pronoun_en(question: str) -> bool:
                for before, w, following in zip([""] + ws, ws, ws[1:] + [""]))
 
 
+# "l'est" is more often the East ("dans l'est de la région") than "il l'est": not a verb after the pronoun
+_AUX_ALTERNATION = "|".join(sorted(_AUXILIARIES - {"est", "es"}, key=len, reverse=True))
+# An object pronoun le/la/les/l' stands right before its verb: after "qui" ("Qui la dirige ?", "Qui les
+# finance ?") or before an auxiliary ("Qui l'a aidée ?", "Pourquoi l'a-t-il fait ?"). The article of the same
+# form comes before a noun ("Qui dirige l'usine ?", "Quand l'usine ouvrira-t-elle ?": after other question
+# words an article is usual, so only "qui" counts there).
+_OBJECT_PRONOUN = re.compile(r"\b(?i:qui)\s+(?i:l['’]|(?:le|la|les)\s+)(?=[a-z])"
+                             r"|(?<![\w'’])(?i:l['’]|(?:le|la|les)\s+)(?=(?i:" + _AUX_ALTERNATION + r")\b)")
+
+
+def object_pronoun(question: str) -> bool:
+    """Whether the question holds an object pronoun (le, la, les, l') pointing at something said before."""
+    return bool(_OBJECT_PRONOUN.search(fold_accents(question)))
+
+
 def elided_item(question: str) -> int | None:
     """The item a question names by its rank with the noun left out: "Qui finance la deuxième ?" -> 2,
     "Et la dernière ?" -> -1, "Et l'autre ?" -> 0 (an item, rank unknown); None when no noun is left out."""
@@ -93,12 +108,12 @@ def elided_item(question: str) -> int | None:
 
 def depends_on_conversation(question: str) -> bool:
     """Whether the question needs the previous turns: it opens with "Et", points back with a pronoun or a
-    possessive (the pronoun "en" included), leaves out the noun of an ordinal ("la deuxième ?"), or has no
+    possessive (the pronouns "en" and le/la/les/l' included), leaves out the noun of an ordinal ("la deuxième ?"), or has no
     content word of its own ("Pourquoi ?")."""
     ws = words(question)
     pointers = {w for i, w in enumerate(ws) if w in _POINTERS and not (w == "ce" and i and ws[i - 1] == "est")}  # "qu'est-ce"
     return (bool(ws) and ws[0] in ("et", "and") or bool(pointers) or not analyze(question) or pronoun_en(question)
-            or elided_item(question) is not None)
+            or object_pronoun(question) or elided_item(question) is not None)
 
 
 def enumerated_item(answer: str, rank: int) -> tuple[int, int] | None:

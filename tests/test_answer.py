@@ -122,6 +122,8 @@ def test_stream_shows_text_before_the_final_answer(assistant):
     ("What is the vacancy rate in the business parks?", "figure", False),  # English puts the head noun last
     ("What is the total budget of the bridge?", "amount", False),
     ("Which coastal town hosts the plant?", "place", False),
+    ("Quel est son budget ?", "amount", False),  # a possessive determiner, like an article, before the noun
+    ("Quelle est leur date de création ?", "date", False),
 ])
 def test_question_analysis_finds_the_kind_of_answer(question, kind, is_list):
     q = analyse_question(question)

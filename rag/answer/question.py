@@ -47,7 +47,7 @@ PRENOMINAL = frozenset("premier premiere premiers premieres dernier derniere der
                        "meilleures seul seule seuls seules autre autres main first last".split())
 _QUEL = re.compile(r"\b(?P<det>quel|quelle|quels|quelles|lequel|laquelle|lesquels|lesquelles|which|what)\b"
                    r"(?:\s+(?:est|sont|etait|etaient|sera|seront|fut|a ete|ont ete|is|are|was|were))?"
-                   r"(?:\s+(?:le|la|les|l|un|une|des|du|de|the|a|an))?"
+                   r"(?:\s+(?:le|la|les|l|un|une|des|du|de|son|sa|ses|leur|leurs|the|a|an|its|their|his|her))?"
                    r"\s+(?P<noun>[a-z]+(?:\s+[a-z]+){0,4})")
 _QUOTED = re.compile(r"[«“\"]\s*([^»”\"]{2,80}?)\s*[»”\"]")
 # A capitalised word not opening the question, or an acronym; hyphenated names stay whole ("Hauts-de-France").

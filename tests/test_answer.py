@@ -180,6 +180,10 @@ def test_a_count_written_in_words_answers_how_many():
     assert counted_near_number("Elle ajoute quatre-vingt-dix bus en 2030.", q)
     assert not counted_near_number("Réunion publique : 30 participants.", q)
     assert not counted_near_number("Un bus part toutes les heures.", q)  # "un" is an article here
+    # an approximate number counts the noun after its "de"
+    assert counted_near_number("Le réseau a reçu une quarantaine de bus d'occasion.", q)
+    assert counted_near_number("Des centaines d'usagers et une soixantaine de bus.", q)
+    assert not counted_near_number("Une centaine d'usagers attendent le bus.", q)
 
 
 def test_units_merge_layout_fragments_group_list_items_and_point_back():

@@ -38,6 +38,9 @@ _WORD_NUMBER = re.compile(r"\b" + _CARDINAL + r"(?:[- ](?:et[- ])?(?:un|une|" + 
 # Quantities written in words ("une vingtaine", "la moitié", "un tiers", "quarante"): figures too.
 _FIGURE_WORDS = re.compile(r"\b(?:dizaine|douzaine|quinzaine|vingtaine|trentaine|quarantaine|cinquantaine|centaine|"
                            r"milliers?|millions?|milliards?|moitié|tiers|quart)\b|" + _WORD_NUMBER.pattern, re.I)
+# An approximate number is a noun counting the noun after its "de" ("une cinquantaine d'industriels").
+_APPROXIMATE = re.compile(r"\b(?:dizaine|douzaine|quinzaine|vingtaine|trentaine|quarantaine|cinquantaine|soixantaine|"
+                          r"centaine|milliers?)\b", re.I)
 _PROPER = re.compile(r"(?<![\w'’-])(?:[A-ZÀ-Ý][\w’'&-]*[A-Za-zÀ-ÿ0-9]|[A-Z]{2,}\d*)")
 _PERSON = re.compile(r"(?<![\w'’-])[A-ZÀ-Ý][a-zà-ÿ]+(?:-[A-ZÀ-Ý][a-zà-ÿ]+)?\s+(?:[A-ZÀ-Ý]{2,}\b|[A-ZÀ-Ý][a-zà-ÿ]+)")
 _PLACE = re.compile(r"\b(?:à|au|aux|en|dans|près de|près d['’]|de|du|d['’]|sur|vers|in|at|near)\s*"
@@ -112,6 +115,7 @@ def counted_near_number(text: str, q: QuestionAnalysis) -> bool:
     asked = set(re.findall(r"[^\W\d_]+", q.text.lower()))
     numbers = [m for m in _STANDALONE_NUMBER.finditer(text) if new_numbers(m.group(0), q)]
     numbers += [m for m in _WORD_NUMBER.finditer(text) if m.group(0).lower() not in asked]  # "quarante trains"
+    numbers += list(_APPROXIMATE.finditer(text))  # "une cinquantaine d'industriels"
     for m in numbers:
         if any(q.counted in analyze(noun) for noun in _counted_nouns(text[m.end():m.end() + 80])):
             return True

@@ -68,6 +68,15 @@ def test_sources_panel_highlights_the_supporting_sentence_with_document_details(
     assert html.index("<details") > html.index("rag-quote")
 
 
+def test_a_refusal_shows_the_closest_passages_open_for_the_reader_to_judge(drone_answer, documents):
+    refused = dataclasses.replace(drone_answer, answer="", abstained=True, citations=[])
+    html = R.render_sources_html(refused, documents, turn=2)
+    assert R.REFUSAL_TITLE in html
+    assert f"<details class='rag-others' open><summary>Passages les plus proches, à lire vous-même " \
+           f"({len(refused.passages)})</summary>" in html
+    assert html.count("<article") == len(refused.passages)
+
+
 def test_two_quotes_from_one_passage_show_it_once_with_both_highlighted(retriever, documents):
     """A passage that supports two sentences of the answer appears once, numbered [1][2], both quotes marked."""
     passage = next(p for p in retriever.search("Assises défense Chantilly lettre d'engagement partenariat", k=5)

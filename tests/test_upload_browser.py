@@ -128,6 +128,8 @@ def test_upload_ask_remove_and_refusal_in_the_page(app_url, tmp_path):
         # the same question is now refused
         refused = ask(page, HYDROVERT_QUESTION, 2)
         assert "Pas de réponse dans le corpus" in refused
+        # the passages that came closest are open in the panel, for the reader to judge
+        assert page.locator("#rag-sources details.rag-others[open] summary").inner_text().startswith("Passages les plus proches")
         shot(page, "remove-refused.png")
         assert not external, f"the page fetched from the internet: {external[:5]}"
         browser.close()

@@ -222,7 +222,13 @@ def render_sources_html(answer: Answer | None, documents: Mapping[str, Mapping[s
         parts.extend(_citation_card(g, documents) for g in groups)
     cited = cited_chunk_ids(answer)
     others = [p for p in answer.passages if p.chunk_id not in cited]
-    if others:
+    if others and answer.abstained:
+        # a refusal quotes nothing: the passages that came closest are shown open, for the reader to judge
+        parts.append(f"<details class='rag-others' open><summary>Passages les plus proches, à lire vous-même "
+                     f"({len(others)})</summary>")
+        parts.extend(_passage_card(p, documents) for p in others)
+        parts.append("</details>")
+    elif others:
         parts.append(f"<details class='rag-others'><summary>Autres passages retrouvés ({len(others)})</summary>")
         parts.extend(_passage_card(p, documents) for p in others)
         parts.append("</details>")

@@ -134,7 +134,16 @@ def _cmd_ask(args: argparse.Namespace) -> int:
     print(answer.answer)
     for c in answer.citations:
         print(f"\n[{c.n}] {c.title} ({c.doc_id})\n    « {c.quote} »")
+    if answer.abstained and answer.passages:  # nothing quoted: where the reader may look instead
+        from rag.ui.render import CLOSEST_PASSAGES  # as the app's sources panel says it
+
+        print(f"\n{CLOSEST_PASSAGES} :")
+        for p in answer.passages[:CLOSEST_SHOWN]:
+            print(f"[{p.rank}] {p.chunk.title} ({p.doc_id})\n    {' '.join(p.text.split())[:300]}")
     return 0
+
+
+CLOSEST_SHOWN = 3  # passages printed after a refusal
 
 
 # --- rag eval ---------------------------------------------------------------------------------------

@@ -190,3 +190,16 @@ def test_binary_and_oversized_files_are_skipped_with_a_warning_and_the_rest_is_i
         "gros.txt": "too_large"}
     removed = re.search(r"cleaned agence-hdf-2020-2040-prospective-industrie: ([\d,]+) characters removed \((.*)\)", out.stderr)
     assert removed and "drop_repeated_paragraphs" in removed.group(2) and "drop_glyph_debris" in removed.group(2)
+
+
+@pytest.mark.slow
+def test_a_refused_question_prints_the_closest_passages_to_read(index_settings):
+    out = run_rag(["ask", "Quel est le prix d'un billet de train entre Paris et Lille ?", "-k", "4"], index_settings)
+    assert out.returncode == 0, out.stderr
+    from rag.answer.prompts import REFUSAL
+    from rag.ui.render import CLOSEST_PASSAGES
+
+    lines = out.stdout.splitlines()
+    assert lines[0] == REFUSAL and f"{CLOSEST_PASSAGES} :" in lines
+    listed = [line for line in lines if re.match(r"\[\d\] ", line)]
+    assert len(listed) == 3 and all("(" in line and line.endswith(")") for line in listed), out.stdout

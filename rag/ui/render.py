@@ -21,6 +21,7 @@ from rag.schema import Answer, Citation, Passage
 MODE_LABELS = {"hybrid": "Hybride (sens + mots-clés)", "dense": "Sens (vecteurs)", "bm25": "Mots-clés (BM25)"}
 ANSWERER_LABELS = {"extractive": "Extractif (hors ligne, phrases du corpus)", "llm": "LLM configuré"}
 REFUSAL_TITLE = "Pas de réponse dans le corpus"
+CLOSEST_PASSAGES = "Passages les plus proches, à lire vous-même"  # shown open after a refusal
 SOURCES_TITLE = "Sources"
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~$])")
@@ -224,8 +225,7 @@ def render_sources_html(answer: Answer | None, documents: Mapping[str, Mapping[s
     others = [p for p in answer.passages if p.chunk_id not in cited]
     if others and answer.abstained:
         # a refusal quotes nothing: the passages that came closest are shown open, for the reader to judge
-        parts.append(f"<details class='rag-others' open><summary>Passages les plus proches, à lire vous-même "
-                     f"({len(others)})</summary>")
+        parts.append(f"<details class='rag-others' open><summary>{esc(CLOSEST_PASSAGES)} ({len(others)})</summary>")
         parts.extend(_passage_card(p, documents) for p in others)
         parts.append("</details>")
     elif others:

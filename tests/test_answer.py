@@ -624,3 +624,18 @@ def test_a_lone_asterisk_line_is_a_footnote_not_a_list_item():
     assert not footnote.item and footnote.group is None
     items = units_of("Parmi les axes retenus :\n* Former les jeunes ;\n* Attirer des entreprises.", 1)
     assert [u.item for u in items] == [False, True, True]
+
+
+def test_a_count_of_a_noun_the_corpus_uses_must_be_written_with_it():
+    """"Combien de drones… ?": when the corpus writes "drones" somewhere, a figure of a passage that never does
+    ("18 navires") counts something else, and the question is refused; when the corpus never uses the asked
+    word ("patrons"), its own word for it ("entrepreneurs") may stand."""
+    passage = "Le port de Lorvan accueille 18 navires par jour depuis la réouverture du bassin."
+    q, qt, ranked, vocab, w = _scored("Combien de drones le port de Lorvan accueille-t-il par jour ?", [passage],
+                                      "drones livrés par la filière", cosine=0.9)
+    assert refusal_reason(q, qt, ranked, vocab, w) == "no-answer-of-kind"
+    speech = "Le président de Lorvan parle devant une vingtaine d'entrepreneurs réunis au port."
+    q, qt, ranked, vocab, w = _scored("Combien de patrons écoutaient le président de Lorvan au port ?", [speech],
+                                      cosine=0.9)
+    assert refusal_reason(q, qt, ranked, vocab, w) is None
+    assert analyse_question("Combien de temps faut-il pour construire le port ?").counted is None

@@ -254,6 +254,8 @@ def analyse_question(question: str) -> QuestionAnalysis:
         stems = analyze(cm.group(1))
         # "combien d'argent": money is asked, not a count of a thing (the amount detector handles it)
         counted = stems[0] if stems and fold_accents(cm.group(1).lower()) not in _MONEY_NOUNS else None
+    if kind == "duration":
+        counted = None  # "combien de temps" asks how long ("six ans"), it counts no "temps"
     language = question_language(question)
     focus = question_focus(question)
     if language == "en":  # "June", "Agency": English words written with a capital are not names to look for

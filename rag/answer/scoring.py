@@ -142,7 +142,8 @@ def fits_kind(u: Unit, q: QuestionAnalysis) -> bool:
     the question's own focus and, for "combien de X", has the figure followed by X — unless the passage never
     uses that word (the text says "une vingtaine d'entrepreneurs" for "combien de patrons"), the question is
     English, or X came from the conversation ("Et lors de la phase I ?": the count may be of something else)."""
-    counted_needed = q.counted and not q.counted_carried and q.language == "fr" and q.counted in u.passage_terms
+    counted_needed = (q.counted and not q.counted_carried and q.language == "fr"
+                      and (q.counted in u.passage_terms or u.extras.get("counted_in_corpus", False)))
     return (u.holds and meets_constraints(u, q)
             and (not q.focus or q.focus_carried or u.extras.get("focus_in_passage", False))
             and (not counted_needed or u.extras.get("counted", False)))
@@ -164,6 +165,9 @@ def score_units(q: QuestionAnalysis, qt: QuestionTerms, units: list[Unit], cosin
     # "Dans quelle ville...", "En quelle année...": the noun after "quel" names the class of the answer, and
     # the answer itself ("Valenciennes", "en 2019") is what meets it; a text rarely repeats the class noun
     answer_class = class_noun_terms(q) & set(asked)
+    # the corpus writes the counted noun somewhere: a count of it is written with it ("combien de drones" is
+    # not answered by "18 territoires" from a passage that never says "drones")
+    counted_in_corpus = bool(q.counted) and q.counted in qt.known
     # an English question's similarities to the French text run lower than the same French question's
     # (rag.answer.language_gap): `gap` lifts them to the scale the floor and thresholds were calibrated on
     cosines = np.asarray(cosines, dtype=np.float32) + gap.sentence
@@ -197,6 +201,7 @@ def score_units(q: QuestionAnalysis, qt: QuestionTerms, units: list[Unit], cosin
                    + w.prior / ranks[u.n - 1] - w.debris * float(u.debris and not u.item)
                    + w.list * float(q.is_list and u.group is not None))
         u.extras["counted"] = bool(counted)
+        u.extras["counted_in_corpus"] = counted_in_corpus
         # what is asked about the focus ("le chiffre d'affaires" of Asterodyn): the question's words other than
         # its names, found in the unit or the sentence its anaphor points to
         own_and_prev = u.terms | (u.prev.terms if u.prev is not None else frozenset())

@@ -639,3 +639,16 @@ def test_a_count_of_a_noun_the_corpus_uses_must_be_written_with_it():
                                       cosine=0.9)
     assert refusal_reason(q, qt, ranked, vocab, w) is None
     assert analyse_question("Combien de temps faut-il pour construire le port ?").counted is None
+
+
+def test_a_physical_quantity_is_answered_by_a_figure_with_its_unit():
+    """"Quelle capacité…", "What speed…": a figure with its unit of measure answers ("16 GWh", "80 km"); a count
+    of projects or a model number does not, so the question about a plant whose capacity is not given is
+    refused instead of quoting "Deux autres projets suivront"."""
+    q = analyse_question("Quelle est la capacité de l'usine de Lorvan ?")
+    assert q.kind == "figure" and q.measured
+    assert holds("figure", "L'usine de Lorvan produira 16 GWh de batteries par an.", q)
+    assert not holds("figure", "Deux autres projets suivront, dont l'usine de Lorvan (modèle R5).", q)
+    assert not holds("figure", "L'usine de Lorvan emploie 1 200 salariés.", q)
+    assert analyse_question("What speed can the Lorvan drones reach?").measured
+    assert not analyse_question("Quel est le nombre de salariés de l'usine ?").measured

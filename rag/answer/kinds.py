@@ -155,6 +155,9 @@ def holds(kind: str | None, text: str, q: QuestionAnalysis) -> bool:
         # a year that a preposition of time introduces ("menacée en 2021") dates the sentence: it is no quantity;
         # nor is a sum of money a count of the things "combien de drones" asks for
         text = _DATED_YEAR.sub(" ", text)
+        if q.measured:  # "quelle vitesse": a figure with its unit of measure ("400 kilomètres heure")
+            return any((_counted_nouns(text[m.end():m.end() + 80]) or [""])[0] in _MEASURES
+                       for m in _STANDALONE_NUMBER.finditer(text) if new_numbers(m.group(0), q))
         if q.counted:
             text = _without_measures(_MONEY.sub(" ", text), q.counted)
         return bool(new_numbers(text, q)) or bool(_FIGURE_WORDS.search(text) and not q.numbers)

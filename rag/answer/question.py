@@ -82,6 +82,11 @@ class QuestionAnalysis:
     counted_carried: bool = False  # so does the counted noun ("Et lors de la phase I ?" after "combien de territoires")
 
     @property
+    def measured(self) -> bool:
+        """The figure asked is a physical quantity ("quelle vitesse", "quelle capacité"): it comes with a unit."""
+        return self.kind == "figure" and self.noun is not None and self.noun in word_list("answer/data/measure_nouns.txt")
+
+    @property
     def specific(self) -> bool:
         """The answer is a datum (figure, date, name, place...) a sentence holds or does not hold."""
         return self.kind in SPECIFIC

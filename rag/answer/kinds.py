@@ -36,11 +36,11 @@ _CARDINAL = (r"(?:deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|treiz
              r"trente|quarante|cinquante|soixante|cents?|mille)")
 _WORD_NUMBER = re.compile(r"\b" + _CARDINAL + r"(?:[- ](?:et[- ])?(?:un|une|" + _CARDINAL[3:-1] + r"))*\b", re.I)
 # Quantities written in words ("une vingtaine", "la moitié", "un tiers", "quarante"): figures too.
-_FIGURE_WORDS = re.compile(r"\b(?:dizaine|douzaine|quinzaine|vingtaine|trentaine|quarantaine|cinquantaine|centaine|"
-                           r"milliers?|millions?|milliards?|moitié|tiers|quart)\b|" + _WORD_NUMBER.pattern, re.I)
 # An approximate number is a noun counting the noun after its "de" ("une cinquantaine d'industriels").
-_APPROXIMATE = re.compile(r"\b(?:dizaine|douzaine|quinzaine|vingtaine|trentaine|quarantaine|cinquantaine|soixantaine|"
-                          r"centaine|milliers?)\b", re.I)
+_APPROXIMATE_WORDS = r"dizaine|douzaine|quinzaine|vingtaine|trentaine|quarantaine|cinquantaine|soixantaine|centaine|milliers?"
+_APPROXIMATE = re.compile(r"\b(?:" + _APPROXIMATE_WORDS + r")\b", re.I)
+_FIGURE_WORDS = re.compile(r"\b(?:" + _APPROXIMATE_WORDS + r"|millions?|milliards?|moitié|tiers|quart)\b|"
+                           + _WORD_NUMBER.pattern, re.I)
 _PROPER = re.compile(r"(?<![\w'’-])(?:[A-ZÀ-Ý][\w’'&-]*[A-Za-zÀ-ÿ0-9]|[A-Z]{2,}\d*)")
 _PERSON = re.compile(r"(?<![\w'’-])[A-ZÀ-Ý][a-zà-ÿ]+(?:-[A-ZÀ-Ý][a-zà-ÿ]+)?\s+(?:[A-ZÀ-Ý]{2,}\b|[A-ZÀ-Ý][a-zà-ÿ]+)")
 _PLACE = re.compile(r"\b(?:à|au|aux|en|dans|près de|près d['’]|de|du|d['’]|sur|vers|in|at|near)\s*"
@@ -96,14 +96,18 @@ _MEASURES = frozenset("euros euro € dollars dollar tonnes tonne hectares hecta
                       "m2 m² gwh mwh kwh mw gw litres litre heures heure".split())  # SI units and currencies, French
 
 
+def _unit_after(text: str, m: re.Match) -> str | None:
+    """The unit of measure or currency right after the number `m` of `text` ("400 kilomètres heure"), if any."""
+    nouns = _counted_nouns(text[m.end():m.end() + 80])
+    return nouns[0] if nouns and nouns[0] in _MEASURES else None
+
+
 def _without_measures(text: str, counted: str) -> str:
     """The text without its measurements ("400 kilomètres heure", "3 GWh"), unless they measure in the
     counted unit itself: a speed is no count of jobs."""
     def blank(m: re.Match) -> str:
-        nouns = _counted_nouns(text[m.end():m.end() + 80])
-        if nouns and nouns[0] in _MEASURES and counted not in analyze(nouns[0]):
-            return " "
-        return m.group(0)
+        unit = _unit_after(text, m)
+        return " " if unit and counted not in analyze(unit) else m.group(0)
 
     return _STANDALONE_NUMBER.sub(blank, text)
 
@@ -156,8 +160,7 @@ def holds(kind: str | None, text: str, q: QuestionAnalysis) -> bool:
         # nor is a sum of money a count of the things "combien de drones" asks for
         text = _DATED_YEAR.sub(" ", text)
         if q.measured:  # "quelle vitesse": a figure with its unit of measure ("400 kilomètres heure")
-            return any((_counted_nouns(text[m.end():m.end() + 80]) or [""])[0] in _MEASURES
-                       for m in _STANDALONE_NUMBER.finditer(text) if new_numbers(m.group(0), q))
+            return any(_unit_after(text, m) for m in _STANDALONE_NUMBER.finditer(text) if new_numbers(m.group(0), q))
         if q.counted:
             text = _without_measures(_MONEY.sub(" ", text), q.counted)
         return bool(new_numbers(text, q)) or bool(_FIGURE_WORDS.search(text) and not q.numbers)

@@ -223,13 +223,10 @@ def render_sources_html(answer: Answer | None, documents: Mapping[str, Mapping[s
         parts.extend(_citation_card(g, documents) for g in groups)
     cited = cited_chunk_ids(answer)
     others = [p for p in answer.passages if p.chunk_id not in cited]
-    if others and answer.abstained:
+    if others:
         # a refusal quotes nothing: the passages that came closest are shown open, for the reader to judge
-        parts.append(f"<details class='rag-others' open><summary>{esc(CLOSEST_PASSAGES)} ({len(others)})</summary>")
-        parts.extend(_passage_card(p, documents) for p in others)
-        parts.append("</details>")
-    elif others:
-        parts.append(f"<details class='rag-others'><summary>Autres passages retrouvés ({len(others)})</summary>")
+        opened, label = (" open", CLOSEST_PASSAGES) if answer.abstained else ("", "Autres passages retrouvés")
+        parts.append(f"<details class='rag-others'{opened}><summary>{esc(label)} ({len(others)})</summary>")
         parts.extend(_passage_card(p, documents) for p in others)
         parts.append("</details>")
     if answer.timings_ms:

@@ -650,5 +650,6 @@ def test_a_physical_quantity_is_answered_by_a_figure_with_its_unit():
     assert holds("figure", "L'usine de Lorvan produira 16 GWh de batteries par an.", q)
     assert not holds("figure", "Deux autres projets suivront, dont l'usine de Lorvan (modèle R5).", q)
     assert not holds("figure", "L'usine de Lorvan emploie 1 200 salariés.", q)
+    assert not holds("figure", "L'usine de Lorvan a coûté 20 milliards d'euros.", q)  # a sum is no capacity
     assert analyse_question("What speed can the Lorvan drones reach?").measured
     assert not analyse_question("Quel est le nombre de salariés de l'usine ?").measured

@@ -92,8 +92,9 @@ _BETWEEN_NUMBER_AND_NOUN = frozenset("a et ou de des d du environ pres plus moin
 
 # Currencies and units of measure: "10 milliards d'euros d'investissements" counts investments in euros, so
 # the noun after "de" that follows one is the counted noun too.
-_MEASURES = frozenset("euros euro € dollars dollar tonnes tonne hectares hectare km kilometres kilometre metres metre "
-                      "m2 m² gwh mwh kwh mw gw litres litre heures heure".split())  # SI units and currencies, French
+_CURRENCIES = frozenset("euros euro € dollars dollar".split())
+_MEASURES = _CURRENCIES | frozenset("tonnes tonne hectares hectare km kilometres kilometre metres metre "
+                                    "m2 m² gwh mwh kwh mw gw litres litre heures heure".split())  # SI units and currencies, French
 
 
 def _unit_after(text: str, m: re.Match) -> str | None:
@@ -159,8 +160,9 @@ def holds(kind: str | None, text: str, q: QuestionAnalysis) -> bool:
         # a year that a preposition of time introduces ("menacée en 2021") dates the sentence: it is no quantity;
         # nor is a sum of money a count of the things "combien de drones" asks for
         text = _DATED_YEAR.sub(" ", text)
-        if q.measured:  # "quelle vitesse": a figure with its unit of measure ("400 kilomètres heure")
-            return any(_unit_after(text, m) for m in _STANDALONE_NUMBER.finditer(text) if new_numbers(m.group(0), q))
+        if q.measured:  # "quelle vitesse": a figure with its unit of measure ("400 kilomètres heure"), not a sum
+            return any(_unit_after(text, m) not in (None, *_CURRENCIES)
+                       for m in _STANDALONE_NUMBER.finditer(text) if new_numbers(m.group(0), q))
         if q.counted:
             text = _without_measures(_MONEY.sub(" ", text), q.counted)
         return bool(new_numbers(text, q)) or bool(_FIGURE_WORDS.search(text) and not q.numbers)

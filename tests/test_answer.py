@@ -6,12 +6,14 @@ pronoun is resolved, an English question is answered from the French text, and t
 analysis, units, kinds, markers, sentence splitting) behave as documented.
 """
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
 from rag.answer.abstention import refusal_reason
 from rag.answer.compose import choose
-from rag.answer.kinds import acronym_expansion, holds
+from rag.answer.kinds import acronym_expansion, folded, holds
 from rag.answer.question import analyse_question
 from rag.answer.scoring import Vocabulary, question_terms, score_units
 from rag.answer.units import display_text, is_debris, units_of, with_marker
@@ -315,14 +317,16 @@ def test_the_llm_is_guided_by_the_same_analysis_and_units(assistant):
     assert guidance in default_prompts().render_answer(question, [p.text for p in passages], guidance)
 
 
-def _scored(question: str, passages: list[str], words: str = "", cosine: float = 0.0):
+def _scored(question: str, passages: list[str], words: str = "", cosine: float = 0.0, documents: list[str] | None = None):
     """(question analysis, its terms, the passages' units scored best first, vocabulary, weights) for invented
     passages, as the answerer scores them; every similarity is `cosine`, so the words decide. The vocabulary
-    is the passages' words plus `words` (words of the questions the corpus should know)."""
+    is the passages' words plus `words` (words of the questions the corpus should know). Each passage is a
+    document of its own unless `documents` gives the whole document of each."""
     w = AnswerSettings()
     vocab = Vocabulary({t: 1 for t in analyze(" ".join(passages) + " " + words)}, 50)
     q, qt = analyse_question(question), question_terms(question, frozenset(), vocab, w)
-    units = [u for n, text in enumerate(passages, start=1) for u in units_of(text, n)]
+    units = [replace(u, document=folded((documents or passages)[n - 1]))
+             for n, text in enumerate(passages, start=1) for u in units_of(text, n)]
     n = len(passages)
     ranked = score_units(q, qt, units, np.full(len(units), cosine), list(range(1, n + 1)), [cosine] * n, w)
     return q, qt, ranked, vocab, w
@@ -653,3 +657,42 @@ def test_a_physical_quantity_is_answered_by_a_figure_with_its_unit():
     assert not holds("figure", "L'usine de Lorvan a coûté 20 milliards d'euros.", q)  # a sum is no capacity
     assert analyse_question("What speed can the Lorvan drones reach?").measured
     assert not analyse_question("Quel est le nombre de salariés de l'usine ?").measured
+
+
+def test_a_further_unit_about_another_subject_is_not_added():
+    """"Quel rôle jouera X ?": a sentence on the role of technologies, from a document that never names X,
+    shares the question's words but is padding; a sentence of X's own document is not."""
+    agency = "L'agence Vireo Invest sera mise à contribution pour attirer des investisseurs."
+    other = "Les technologies de demain joueront un rôle décisif pour les usines."
+    q, qt, ranked, _, w = _scored("Quel rôle jouera l'agence Vireo Invest ?", [agency, other], cosine=0.9)
+    assert [u.text for u in choose(q, qt, ranked, w)] == [agency]
+    # the same sentence in the agency's own document speaks of its subject ("elle", "l'agence") and may complete
+    article = agency + " Le conseil a voté son budget. " + other
+    q, qt, ranked, _, w = _scored("Quel rôle jouera l'agence Vireo Invest ?", [agency, other], cosine=0.9,
+                                  documents=[article, article])
+    assert [u.text for u in choose(q, qt, ranked, w)] == [agency, other]
+
+
+def test_a_sentence_enumerating_the_asked_items_is_not_replaced_by_another_list():
+    """"Avec quels partenaires…": the sentence naming the partners is the list asked for; a bullet list of the
+    charter's axes, whose items hold names too but match the question less, does not take its place."""
+    signed = "Temps fort : la signature d'une charte entre la Ville de Lorvan, la CCI Lorvan et le Syndicat des Eaux."
+    goals = ("Cette charte engage la Ville de Lorvan sur dix ans. Parmi les axes de la charte :\n• Soutien aux PME du "
+             "Syndicat Hydro ;\n• Programme Lorvan Eau 2030 ;\n• Formation des agents de la Ville.")
+    q, qt, ranked, _, w = _scored("Avec quels partenaires la Ville de Lorvan a-t-elle signé une charte ?",
+                                  [signed + "\n\n" + goals], "partenaires", cosine=0.9)
+    assert q.is_list
+    chosen = [u.text for u in choose(q, qt, ranked, w)]
+    assert chosen[0] == signed and not any("Programme" in c for c in chosen), chosen
+
+
+def test_a_cause_about_something_else_does_not_go_first():
+    """"Pourquoi X relocalise-t-elle ?": a sentence giving a cause ("du fait de") of relocation in general, in a
+    document that never names X, does not go before X's own words, which hold no cause marker."""
+    own = "La société Kerlan veut relocaliser sa production près d'Arvel. « Nous dépendions trop de l'Asie », dit sa directrice."
+    general = "Si la relocalisation de la production progresse, c'est du fait de la crise sanitaire."
+    q, qt, ranked, _, w = _scored("Pourquoi la société Kerlan veut-elle relocaliser sa production ?", [own, general],
+                                  cosine=0.9)
+    assert q.kind == "cause"
+    chosen = [u.text for u in choose(q, qt, ranked, w)]
+    assert chosen[0].startswith("La société Kerlan"), chosen

@@ -72,6 +72,8 @@ def choose(q: QuestionAnalysis, qt: QuestionTerms, ranked: list[Unit], w: Answer
         grouped = next((u for u in ranked if u.group is not None and u.score >= best.score * w.keep_ratio
                         and u.extras.get("focus_in_passage", True)
                         and (not q.specific or any(v.holds for v in ranked if v.n == u.n and v.group == u.group))), None)
+        if grouped is not None and _enumerates_asked(best, q) and _group_evidence(grouped, ranked) < best.evidence:
+            grouped = None  # the best unit enumerates the asked items itself, better than any list does
         return _list_items(q, qt, grouped or best, ranked, w)
     chosen = [best]
     for kind in q.also:  # "… et quand ?": the unit giving the second thing asked, unless already there
@@ -85,10 +87,33 @@ def choose(q: QuestionAnalysis, qt: QuestionTerms, ranked: list[Unit], w: Answer
                 break
             if u in chosen or any(_same_text(u, c) for c in chosen) or u.score < best.score * w.keep_ratio:
                 continue
-            if (u.prose or u.item) and _new_share(u, covered, qt) >= w.completes:
+            if (u.prose or u.item) and _new_share(u, covered, qt) >= w.completes and _about_focus(u, q):
                 chosen.append(u)
                 covered |= u.terms
     return _with_antecedents(chosen, qt)
+
+
+def _enumerates_asked(u: Unit, q: QuestionAnalysis) -> bool:
+    """The unit itself names several items of what a list question asks: several data of the asked kind
+    ("entre l'État, la Région, la CCI et Entreprises & Cités"), or the asked class followed by its members."""
+    from rag.answer.kinds import data_of
+
+    return (q.specific and len(data_of(q.kind, u.text, q)) >= 2) or enumerates(u.text, q.noun)
+
+
+def _group_evidence(u: Unit, ranked: list[Unit]) -> float:
+    """The best evidence among the units of `u`'s list (its items and the sentence introducing them)."""
+    return max(v.evidence for v in ranked if v.n == u.n and v.group == u.group)
+
+
+def _about_focus(u: Unit, q: QuestionAnalysis) -> bool:
+    """The unit speaks of what the question names: it, the sentence its anaphor points to, its passage or its
+    document names the question's focus (an article names a person once, then says "le président de
+    région"). A further unit from elsewhere answers another question, however many of the question's other
+    words it shares ("le rôle de X": a sentence on another actor's role)."""
+    from rag.answer.kinds import says_name
+
+    return not q.focus or q.focus_carried or u.about > 0 or all(says_name(u.document, name) for name in q.focus)
 
 
 def _best_unit(q: QuestionAnalysis, ranked: list[Unit], w: AnswerSettings) -> Unit:

@@ -20,6 +20,7 @@ import numpy as np
 
 from rag.answer.abstention import refusal_reason
 from rag.answer.compose import choose, quoted_text
+from rag.answer.kinds import folded
 from rag.answer.language_gap import NONE as NO_GAP, LanguageGap, measure_gap
 from rag.answer.question import QuestionAnalysis, analyse_question
 from rag.answer.scoring import QuestionTerms, Vocabulary, question_terms, score_units
@@ -62,6 +63,7 @@ class ExtractiveAnswerer:
         self.settings = settings
         self.weights = settings.answer
         self.vocabulary = Vocabulary(*_document_frequencies(index))
+        self._documents: dict[str, str] = {}
 
     @cached_property
     def language_gap(self) -> LanguageGap:
@@ -73,7 +75,8 @@ class ExtractiveAnswerer:
         """The weight-free part of the analysis (scripts/calibrate_answerer.py reuses it across weights)."""
         query = query if isinstance(query, Query) else Query(question=query, text=query)
         carried = frozenset().union(*(terms(w) for w in query.carried)) if query.carried else frozenset()
-        units = [u for n, p in enumerate(passages, start=1) for u in units_of(p.text, n, p.chunk.heading, p.chunk.title)]
+        units = [replace(u, document=self.folded_document(p.doc_id))
+                 for n, p in enumerate(passages, start=1) for u in units_of(p.text, n, p.chunk.heading, p.chunk.title)]
         cosines = (self._unit_vectors(units, passages) @ self.embedder.encode_query(query.text) if units
                    else np.zeros(0, np.float32))
         qvec = self.embedder.encode_query(query.text)
@@ -112,6 +115,15 @@ class ExtractiveAnswerer:
 
     def refusal_reason(self, analysis: Analysis, ranked: list[Unit] | None = None, passages=None) -> str | None:
         return analysis.refusal
+
+    def folded_document(self, doc_id: str) -> str:
+        """A whole document's text, folded for finding names in it (cached: a few documents serve most
+        questions; the live corpus builds a new answerer when documents change)."""
+        if doc_id not in self._documents:
+            if len(self._documents) >= 256:
+                self._documents.clear()
+            self._documents[doc_id] = folded(self.index.document_text(doc_id))
+        return self._documents[doc_id]
 
     def stored_vectors(self, passage: Passage):
         """The passage's (sentence spans, sentence vectors) stored in the index, or None when it has no sentence."""

@@ -229,6 +229,17 @@ def is_definition(text: str, q: QuestionAnalysis) -> bool:
     return bool(_markers("definition_markers_fr.txt").search(_folded(text)))
 
 
+def folded(text: str) -> str:
+    """Text lowercased, without accents, its words separated by single spaces: for finding a name as a phrase."""
+    return " " + " ".join(re.findall(r"\w+", fold_accents(text.lower()))) + " "
+
+
+def says_name(text: str, name: str) -> bool:
+    """`text` (folded) names `name`: its words in that order ("Nord France Invest", not "nord", "France" and
+    "investir" scattered through a page)."""
+    return folded(name) in text if folded(name).strip() else False
+
+
 def mentions(text_terms: frozenset[str], name: str) -> bool:
     """All content stems of a focus name occur among a unit's terms."""
     stems = set(analyze(name))

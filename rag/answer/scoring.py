@@ -196,20 +196,25 @@ def score_units(q: QuestionAnalysis, qt: QuestionTerms, units: list[Unit], cosin
                        for name in q.focus) / len(q.focus)) if q.focus else 0.0
         u.holds = holds(q.kind, u.text, q) and not u.heads_table  # a column header's years and ordinals are labels
         counted = 1.0 if counted_near_number(u.text, q) else 0.0
+        own_and_prev = u.terms | (u.prev.terms if u.prev is not None else frozenset())
+        # the focus is the passage's subject when the passage (or its heading) names it
+        u.extras["focus_in_passage"] = all(mentions(u.passage_terms | own_and_prev, name) for name in q.focus)
+        # a cause, a purpose or a definition (markers like "car", "pour", "désigne") counts when it is about
+        # the question's focus: the cause of something else is not the cause asked for ("pourquoi X
+        # relocalise" is not answered by why relocation is topical). A datum asked is already sought about
+        # the focus (fits_kind).
+        kind_about_focus = q.specific or not q.focus or q.focus_carried or u.extras["focus_in_passage"]
         u.score = (u.evidence
-                   + w.kind * (float(u.holds) if q.kind else 0.0) + w.counted * counted + w.focus * u.about
+                   + w.kind * (float(u.holds and kind_about_focus) if q.kind else 0.0) + w.counted * counted + w.focus * u.about
                    + w.prior / ranks[u.n - 1] - w.debris * float(u.debris and not u.item)
                    + w.list * float(q.is_list and u.group is not None))
         u.extras["counted"] = bool(counted)
         u.extras["counted_in_corpus"] = counted_in_corpus
         # what is asked about the focus ("le chiffre d'affaires" of Asterodyn): the question's words other than
         # its names, found in the unit or the sentence its anaphor points to
-        own_and_prev = u.terms | (u.prev.terms if u.prev is not None else frozenset())
         met = own_and_prev | answer_class if u.holds else own_and_prev
         u.extras["property"] = (sum(wt for t, wt in asked.items() if t in met) / asked_total) if asked_total else 0.0
         u.extras["property_cosine"] = above_floor(property_cosines[i]) if property_cosines is not None else u.cosine
-        # the focus is the passage's subject when the passage (or its heading) names it
-        u.extras["focus_in_passage"] = all(mentions(u.passage_terms | own_and_prev, name) for name in q.focus)
         if q.years or q.romans:  # "en 2019", "la phase I": a unit under other constraints answers another question
             u.score += w.constraint * float(meets_constraints(u, q))
     # a unit whose every word the question already says ("Agence Hauts-de-France 2020-2040", a title line)

@@ -132,6 +132,9 @@ class Unit:
     credit: bool = False  # a credit line under a map or photo ("Réalisation : …", "© …"): who made the figure
     context: frozenset[str] = frozenset()  # terms of the sentence before and of the section heading
     passage_terms: frozenset[str] = frozenset()  # terms of the whole passage and its heading
+    # the whole document, folded (rag.answer.kinds.folded): an article names a person once, then speaks of
+    # "le président de région"
+    document: str = ""
     # filled by scoring
     cosine: float = 0.0
     coverage: float = 0.0

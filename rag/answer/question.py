@@ -252,7 +252,9 @@ def analyse_question(question: str) -> QuestionAnalysis:
     if c:
         token = c.group(1).lower()
         count = int(token) if token.isdigit() else _NUMBER_WORDS.get(token)
-        is_list = is_list or (count or 0) > 1
+        # "les trois ports" asks for three items, but "combien d'emplois représentent les trois usines" asks for
+        # one figure about them: a number or a sum of the group is no list
+        is_list = is_list or ((count or 0) > 1 and kind not in ("figure", "amount"))
     counted = None
     cm = _COUNTED.search(question)
     if cm:

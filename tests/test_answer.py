@@ -696,3 +696,23 @@ def test_a_cause_about_something_else_does_not_go_first():
     assert q.kind == "cause"
     chosen = [u.text for u in choose(q, qt, ranked, w)]
     assert chosen[0].startswith("La société Kerlan"), chosen
+
+
+def test_a_name_the_corpus_uses_everywhere_need_not_be_in_the_passage():
+    """"Quand la Région a-t-elle voté le plan Vélo Lorvan ?": "Région" is in most chunks of a regional corpus,
+    so a passage saying "le conseil régional" answers; the plan's own name is still required."""
+    text = "En mars, le conseil régional a voté le plan Vélo Lorvan."
+    question = "Quand la Région a-t-elle voté le plan Vélo Lorvan ?"
+    w = AnswerSettings()
+    vocab = Vocabulary({**{t: 1 for t in analyze(text)}, "region": 40}, 50)
+    assert vocab.common_name("Région", w.rare_name_df) and not vocab.common_name("Vélo Lorvan", w.rare_name_df)
+    q, qt = analyse_question(question), question_terms(question, frozenset(), vocab, w)
+    assert set(q.focus) >= {"Région", "Vélo Lorvan"}
+
+    def refusal(common):
+        units = units_of(text, 1)
+        ranked = score_units(q, qt, units, np.full(len(units), 0.9), [1], [0.9], w, common_names=common)
+        return refusal_reason(q, qt, ranked, vocab, w)
+
+    assert refusal(frozenset({"Région"})) is None
+    assert refusal(frozenset()) == "no-answer-of-kind"  # before: every name had to be in the passage

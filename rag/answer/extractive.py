@@ -100,8 +100,9 @@ class ExtractiveAnswerer:
         if not prepared.units or not qt.weights:
             return Analysis(q, qt, [], "no-unit")
         units = [replace(u, extras={}) for u in prepared.units]  # scoring fills fields: keep the prepared ones clean
+        common = frozenset(name for name in q.focus if self.vocabulary.common_name(name, w.rare_name_df))
         ranked = score_units(q, qt, units, prepared.cosines, prepared.ranks, prepared.passage_cosines, w,
-                             prepared.property_cosines, prepared.gap)
+                             prepared.property_cosines, prepared.gap, common)
         return Analysis(q, qt, ranked, refusal_reason(q, qt, ranked, self.vocabulary, w))
 
     def analyse(self, query: Query | str, passages: list[Passage]) -> Analysis:

@@ -81,6 +81,12 @@ class Vocabulary:
     def idf(self, term: str) -> float:
         return math.log(1 + self.n / (1 + self.df.get(term, 0)))
 
+    def common_name(self, name: str, max_df: int) -> bool:
+        """Every word of the name is in more than `max_df` chunks ("Région", "Hauts-de-France"): it singles out
+        no passage."""
+        stems = [s for s in analyze(name) if not s.isdigit()]
+        return bool(stems) and min(self.df.get(s, 0) for s in stems) > max_df
+
     def close_form(self, term: str) -> str | None:
         """The term as the corpus has it: itself, else the most frequent corpus stem sharing a long prefix
         with it (the stemmer keeps verb forms and some derivations apart: "préside"/"président",
@@ -151,9 +157,12 @@ def fits_kind(u: Unit, q: QuestionAnalysis) -> bool:
 
 def score_units(q: QuestionAnalysis, qt: QuestionTerms, units: list[Unit], cosines: np.ndarray,
                 ranks: list[int], passage_cosines: list[float], w: AnswerSettings,
-                property_cosines: np.ndarray | None = None, gap: LanguageGap = NO_GAP) -> list[Unit]:
+                property_cosines: np.ndarray | None = None, gap: LanguageGap = NO_GAP,
+                common_names: frozenset[str] = frozenset()) -> list[Unit]:
     """Fill every unit's components, evidence and score; return them best first (a unit quoted by two
-    overlapping passages is kept once, under its better-ranked passage)."""
+    overlapping passages is kept once, under its better-ranked passage). `common_names` are focus names the
+    corpus uses everywhere ("Région"): a passage need not name them to be about the question."""
+    distinctive = [name for name in q.focus if name not in common_names]
     # Coverage is measured over the terms the corpus knows, and weighs by their share of the question: an
     # English question is judged by its embedding similarity, a French one by both.
     known = qt.known_total or 1.0
@@ -198,7 +207,7 @@ def score_units(q: QuestionAnalysis, qt: QuestionTerms, units: list[Unit], cosin
         counted = 1.0 if counted_near_number(u.text, q) else 0.0
         own_and_prev = u.terms | (u.prev.terms if u.prev is not None else frozenset())
         # the focus is the passage's subject when the passage (or its heading) names it
-        u.extras["focus_in_passage"] = all(mentions(u.passage_terms | own_and_prev, name) for name in q.focus)
+        u.extras["focus_in_passage"] = all(mentions(u.passage_terms | own_and_prev, name) for name in distinctive)
         # a cause, a purpose or a definition (markers like "car", "pour", "désigne") counts when it is about
         # the question's focus: the cause of something else is not the cause asked for ("pourquoi X
         # relocalise" is not answered by why relocation is topical). A datum asked is already sought about

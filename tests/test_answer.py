@@ -716,3 +716,31 @@ def test_a_name_the_corpus_uses_everywhere_need_not_be_in_the_passage():
 
     assert refusal(frozenset({"Région"})) is None
     assert refusal(frozenset()) == "no-answer-of-kind"  # before: every name had to be in the passage
+
+
+def test_a_number_counting_the_pronoun_en_counts_what_the_sentence_before_names():
+    """"On en dénombre 9" counts the relay hubs the sentence before defines: it answers "combien de pôles",
+    though "pôles" is not written after the 9; a figure with "en" after a sentence on something else does not."""
+    text = ("Les « pôles relais » désignent des communes capables d'animer un réseau local. "
+            "On en dénombre 9, réparties sur le territoire.")
+    q, qt, ranked, vocab, w = _scored("Combien de pôles relais compte le schéma régional ?", [text], "schéma régional", cosine=0.9)
+    assert q.counted and refusal_reason(q, qt, ranked, vocab, w) is None
+    assert any("On en dénombre 9" in u.text for u in choose(q, qt, ranked, w))
+    other = ("Les « pôles relais » désignent des communes capables d'animer un réseau local. La carte des ateliers est "
+             "publiée. On en dénombre 9, répartis sur le territoire.")
+    q, qt, ranked, vocab, w = _scored("Combien de pôles relais compte le schéma régional ?", [other], "schéma régional", cosine=0.9)
+    assert refusal_reason(q, qt, ranked, vocab, w) == "no-answer-of-kind"
+
+
+def test_of_a_sentence_and_its_damaged_copy_the_clean_one_is_quoted():
+    """A damaged PDF repeats a page with garbled words: the clean copy is quoted, in the damaged copy's place;
+    a damaged sentence saying more than any clean one (its figures) is kept."""
+    damaged = "Interview : la fiilliièèrree bois devra s'appuyer sur la forêt (Jeanne MORVAL, Agence de Lorvan)."
+    clean = "Interview : « La filière bois devra davantage s'appuyer sur la forêt locale » (Jeanne MORVAL, Agence de Lorvan)."
+    q, qt, ranked, _, w = _scored("Qui dit que la filière bois devra s'appuyer sur la forêt ?", [damaged, clean], cosine=0.9)
+    quoted = [u.text for u in choose(q, qt, ranked, w)]
+    assert quoted == [clean], quoted
+    assert not any("fiilliièèrree" in u.text for u in ranked)
+    richer = "Interview : la fiilliièèrree bois devra s'appuyer sur la forêt, 40 scieries (Jeanne MORVAL, Agence de Lorvan)."
+    q, qt, ranked, _, w = _scored("Qui dit que la filière bois devra s'appuyer sur la forêt ?", [richer, clean], cosine=0.9)
+    assert any("40 scieries" in u.text for u in ranked)

@@ -16,6 +16,7 @@ import re
 from functools import lru_cache
 
 from rag.answer.question import PRENOMINAL, QuestionAnalysis
+from rag.query.followup import pronoun_en
 from rag.text.analysis import STOPWORDS, analyze, fold_accents
 from rag.text.wordlists import word_list
 
@@ -113,10 +114,14 @@ def _without_measures(text: str, counted: str) -> str:
     return _STANDALONE_NUMBER.sub(blank, text)
 
 
-def counted_near_number(text: str, q: QuestionAnalysis) -> bool:
-    """The counted noun of "combien de X" heads the noun phrase after a new number ("2.800 emplois")."""
+def counted_near_number(text: str, q: QuestionAnalysis, antecedent: frozenset[str] = frozenset()) -> bool:
+    """The counted noun of "combien de X" heads the noun phrase after a new number ("2.800 emplois"), or the
+    number counts the pronoun "en" standing for X, which the sentence before (`antecedent`, its terms) names
+    ("Les têtes de réseau désignent… On en dénombre 7")."""
     if not q.counted:
         return False
+    if q.counted in antecedent and pronoun_en(text) and holds("figure", text, q):
+        return True
     asked = set(re.findall(r"[^\W\d_]+", q.text.lower()))
     numbers = [m for m in _STANDALONE_NUMBER.finditer(text) if new_numbers(m.group(0), q)]
     numbers += [m for m in _WORD_NUMBER.finditer(text) if m.group(0).lower() not in asked]  # "quarante trains"

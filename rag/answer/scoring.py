@@ -33,6 +33,8 @@ from rag.answer.language_gap import NONE as NO_GAP, LanguageGap
 from rag.answer.question import QuestionAnalysis
 from rag.answer.units import Unit, credit_labels, terms
 from rag.text.analysis import analyze
+from rag.text.lexicon import garbled_words
+from rag.text.normalize import numbers_in
 from rag.settings import AnswerSettings
 
 # Verbs and nouns that only frame a question ("que signifie", "le sigle", "où se trouve"): matching them in
@@ -204,7 +206,7 @@ def score_units(q: QuestionAnalysis, qt: QuestionTerms, units: list[Unit], cosin
         u.about = (sum(1.0 if mentions(own_terms, name) else w.about_context if mentions(u.context, name) else 0.0
                        for name in q.focus) / len(q.focus)) if q.focus else 0.0
         u.holds = holds(q.kind, u.text, q) and not u.heads_table  # a column header's years and ordinals are labels
-        counted = 1.0 if counted_near_number(u.text, q) else 0.0
+        counted = 1.0 if counted_near_number(u.text, q, u.prev.terms if u.prev is not None else frozenset()) else 0.0
         own_and_prev = u.terms | (u.prev.terms if u.prev is not None else frozenset())
         # the focus is the passage's subject when the passage (or its heading) names it
         u.extras["focus_in_passage"] = all(mentions(u.passage_terms | own_and_prev, name) for name in distinctive)
@@ -233,10 +235,29 @@ def score_units(q: QuestionAnalysis, qt: QuestionTerms, units: list[Unit], cosin
     # about that
     credits_asked = bool(set(q.terms) & _CREDIT_TERMS)
     seen: set[str] = set()
-    out = []
+    out: list[Unit] = []
     for u in sorted(units, key=lambda u: (-u.score, u.n, u.start)):
         key = re.sub(r"\W", "", u.text.lower())
-        if key not in seen and (u.terms - said or u.heads_table) and (credits_asked or not u.credit):
-            seen.add(key)
+        if key in seen or not (u.terms - said or u.heads_table) or (u.credit and not credits_asked):
+            continue
+        seen.add(key)
+        # a damaged PDF holds some pages twice, once with garbled words ("nddduuuussssttrrie"): of a sentence and
+        # its copy, the cleaner one is quoted, with the better score and evidence of the two (they say the same)
+        twin = next((k for k, v in enumerate(out) if _damaged_copy(u, v)), None)
+        if twin is None:
             out.append(u)
+        elif garbled_words(u.text) < garbled_words(out[twin].text):
+            u.score, u.evidence = max(u.score, out[twin].score), max(u.evidence, out[twin].evidence)
+            out[twin] = u
     return out
+
+
+def _damaged_copy(a: Unit, b: Unit) -> bool:
+    """One of `a` and `b` has more garbled words than the other, and that cleaner one holds the other's figures
+    and most of its words: it says all the damaged one says."""
+    if garbled_words(a.text) == garbled_words(b.text):
+        return False
+    clean, damaged = (a, b) if garbled_words(a.text) < garbled_words(b.text) else (b, a)
+    if len(damaged.terms) < 4 or not numbers_in(damaged.text) <= numbers_in(clean.text):
+        return False
+    return len(damaged.terms & clean.terms) / len(damaged.terms) >= 0.6

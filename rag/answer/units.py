@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from rag.query.followup import pronoun_en
 from rag.text.analysis import STOPWORDS, analyze, roman_terms, words
 from rag.text.sentences import split_sentences
 from rag.text.wordlists import word_list
@@ -187,7 +188,8 @@ def units_of(text: str, n: int, heading: str | None = None, title: str | None = 
             else:
                 in_group = False
             unit_terms = terms(shown)
-            anaphoric = (bool(_ANAPHORA.match(shown) or _DEMONSTRATIVE.search(shown))
+            # "Cette PME…", "… de ce projet", "On en dénombre 7": the sentence points back at the one before
+            anaphoric = (bool(_ANAPHORA.match(shown) or _DEMONSTRATIVE.search(shown) or pronoun_en(shown))
                          and bool(out) and out[-1].end <= start)
             context = (out[-1].terms if out else frozenset()) | heading_terms
             lead = next((u for u in reversed(out) if u.lead and u.group == group_id), None) if bullet else None

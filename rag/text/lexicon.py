@@ -54,3 +54,12 @@ def known_word_share(text: str) -> float:
     if not tokens:
         return 1.0
     return sum(is_known_word(t) for t in tokens) / len(tokens)
+
+
+_CASED_WORD = re.compile(r"[^\W\d_]{2,}")
+
+
+def garbled_words(text: str) -> int:
+    """Words written in lower case that are no French word ("nddduuuussssttrrie", "platefoff"): extraction
+    damage. Capitalised words are left out: names are rarely in the lexicon."""
+    return sum(1 for w in _CASED_WORD.findall(_ELISION.sub(" ", text)) if w.islower() and not is_known_word(w))

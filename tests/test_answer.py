@@ -73,6 +73,16 @@ def test_a_fact_question_gets_one_unit_without_padding(assistant):
     assert len(a.citations) == 1 and "Brookfield" not in a.answer  # the other data-centre project is not added
 
 
+def test_a_follow_up_naming_a_new_subject_is_answered_about_that_subject(assistant):
+    """"Et le datacenter de Valenciennes ?" after a question on the gigafactories' jobs asks for the data
+    centre's jobs: its own name is required of the answer, common as the town is in the corpus's tables."""
+    first = "Combien d'emplois les trois gigafactories créent-elles ?"
+    history = [(first, assistant.ask(first).answer)]
+    a = assistant.ask("Et le datacenter de Valenciennes ?", history)
+    _grounded(a)
+    assert "2.400 emplois" in a.answer and "2.800" not in a.answer, a.answer
+
+
 def test_a_follow_up_with_a_pronoun_is_resolved_from_the_conversation(assistant):
     history = [("Quelle start-up du Pas-de-Calais a reçu la première subvention du Pass Drones ?",
                 "La jeune start-up Asterodyn a reçu 30 000 euros [1].")]

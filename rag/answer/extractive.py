@@ -100,10 +100,18 @@ class ExtractiveAnswerer:
         if not prepared.units or not qt.weights:
             return Analysis(q, qt, [], "no-unit")
         units = [replace(u, extras={}) for u in prepared.units]  # scoring fills fields: keep the prepared ones clean
-        common = frozenset(name for name in q.focus if self.vocabulary.common_name(name, w.rare_name_df))
+        common = self._common_names(prepared.query, q, w)
         ranked = score_units(q, qt, units, prepared.cosines, prepared.ranks, prepared.passage_cosines, w,
                              prepared.property_cosines, prepared.gap, common)
         return Analysis(q, qt, ranked, refusal_reason(q, qt, ranked, self.vocabulary, w))
+
+    def _common_names(self, query: Query, q: QuestionAnalysis, w) -> frozenset[str]:
+        """The question's names the corpus uses everywhere ("Région"), which a passage need not name to be about
+        the question. A follow-up naming its own subject ("Et le datacenter de Valenciennes ?") asks about
+        exactly that: its names are all required."""
+        if query.carried and not q.focus_carried:
+            return frozenset()
+        return frozenset(name for name in q.focus if self.vocabulary.common_name(name, w.rare_name_df))
 
     def analyse(self, query: Query | str, passages: list[Passage]) -> Analysis:
         """Question analysis, scored units (best first) and the refusal reason, if any."""

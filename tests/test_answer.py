@@ -754,3 +754,20 @@ def test_of_a_sentence_and_its_damaged_copy_the_clean_one_is_quoted():
     richer = "Interview : la fiilliièèrree bois devra s'appuyer sur la forêt, 40 scieries (Jeanne MORVAL, Agence de Lorvan)."
     q, qt, ranked, _, w = _scored("Qui dit que la filière bois devra s'appuyer sur la forêt ?", [richer, clean], cosine=0.9)
     assert any("40 scieries" in u.text for u in ranked)
+
+
+def test_a_person_asked_by_a_role_must_be_named_with_that_role():
+    """"Quel est le nom du directeur de la scierie Morval ?" is not answered by another name near the sawmill;
+    the director named as such answers; "quel élu…" (a role without its "de …") is met by any person."""
+    others = "La scierie Morval, reprise par Jean Durand et Paul Lemaire, emploie 40 salariés à Lorvan."
+    director = "Marie Caron, directrice de la scierie Morval, veut doubler la production."
+    question = "Quel est le nom du directeur de la scierie Morval ?"
+    q = analyse_question(question)
+    assert q.kind == "person" and q.role
+    assert not holds("person", others, q)
+    q, qt, ranked, vocab, w = _scored(question, [others], "directeur", cosine=0.9)
+    assert refusal_reason(q, qt, ranked, vocab, w) == "no-answer-of-kind"
+    assert holds("person", director, q)  # the feminine of the role is the role
+    assert holds("person", "Jean Durand, directeur de la scierie Morval, veut doubler la production.", q)
+    assert not analyse_question("Quel élu a défendu la scierie Morval ?").role
+    assert holds("person", others, analyse_question("Quel élu a défendu la scierie Morval ?"))

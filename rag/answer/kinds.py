@@ -178,6 +178,8 @@ def holds(kind: str | None, text: str, q: QuestionAnalysis) -> bool:
     if kind == "duration":
         return bool(_DURATION.search(text)) or bool(re.search(r"\b(?:19|20)\d\d\s*[-–/]\s*(?:19|20)\d\d\b", text))
     if kind == "person":
+        if q.role:  # "le nom du directeur de l'usine": a name said with that role, not any name near the plant
+            return _says_role(text, q.noun) and any(_new_name(m.group(0), q) for m in _PERSON.finditer(text))
         return any(_new_name(m.group(0), q) for m in _PERSON.finditer(text)) or _role_noun(text, q)
     if kind == "agent":
         return any(_new_name(name, q) for name in _names(text)) or _role_noun(text, q)
@@ -216,7 +218,15 @@ def data_of(kind: str | None, text: str, q: QuestionAnalysis) -> set[str]:
 def _person_nouns() -> frozenset[str]:
     from rag.text.wordlists import word_table
 
-    return frozenset(analyze(" ".join(noun for noun, kind in word_table("answer/data/answer_nouns.tsv") if kind == "person")))
+    return frozenset(analyze(" ".join(noun for noun, kind in word_table("answer/data/answer_nouns.tsv")
+                                      if kind in ("person", "role"))))
+
+
+def _says_role(text: str, noun: str) -> bool:
+    """`text` uses the role noun, masculine or feminine ("directeur" / "directrice", "président(e)")."""
+    said = set(analyze(text))
+    # French -teur / -trice
+    return all(s in said or (s.endswith("teur") and s[:-4] + "tric" in said) for s in analyze(noun))
 
 
 def _role_noun(text: str, q: QuestionAnalysis) -> bool:

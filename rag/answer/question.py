@@ -87,6 +87,14 @@ class QuestionAnalysis:
         return self.kind == "figure" and self.noun is not None and self.noun in word_list("answer/data/measure_nouns.txt")
 
     @property
+    def role(self) -> bool:
+        """A person is asked by their role in something ("le directeur de l'usine", "le maire de Lorvan"): the
+        answer names them with that role. A role noun without its complement names a class ("quel élu…"),
+        which any person of it meets."""
+        return (self.kind == "person" and self.noun is not None and self.noun in role_nouns()
+                and re.search(rf"\b{re.escape(self.noun)}\w*\s+(?:de|du|des|d['’]|of)\b", fold_accents(self.text.lower())) is not None)
+
+    @property
     def specific(self) -> bool:
         """The answer is a datum (figure, date, name, place...) a sentence holds or does not hold."""
         return self.kind in SPECIFIC
@@ -100,7 +108,14 @@ def _question_words() -> tuple[tuple[re.Pattern, str], ...]:
 
 @lru_cache(maxsize=1)
 def _answer_nouns() -> dict[str, str]:
-    return dict(word_table("answer/data/answer_nouns.tsv"))
+    # a role noun ("directeur") asks for a person, like "personne"; QuestionAnalysis.role tells them apart
+    return {noun: "person" if kind == "role" else kind for noun, kind in word_table("answer/data/answer_nouns.tsv")}
+
+
+@lru_cache(maxsize=1)
+def role_nouns() -> frozenset[str]:
+    """Nouns naming a person by a role (answer_nouns.tsv, kind "role"): "directeur", "maire", "fondateur"."""
+    return frozenset(noun for noun, kind in word_table("answer/data/answer_nouns.tsv") if kind == "role")
 
 
 def _folded(text: str) -> str:

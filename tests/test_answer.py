@@ -125,7 +125,7 @@ def test_stream_shows_text_before_the_final_answer(assistant):
     ("Qu'est-ce que la crise a rendu plus urgent ?", None, False),  # a clause follows: not a definition
     ("Combien coûte le nouveau viaduc ?", "amount", False),  # a verb of cost asks for a sum of money
     ("Quel est le salaire d'un technicien ?", "amount", False),  # a salary is a sum of money, not any figure
-    ("Qui est Camille Durand ?", None, False),  # who she is (her role), not another name
+    ("Qui est Camille Durand ?", "identity", False),  # who she is (her role), not another name
     ("Qui est le directeur du port ?", "agent", False),  # a role: the person holding it is asked
     ("Quel est le nom de la commune retenue pour le dépôt ?", "place", False),  # "le nom de": the next noun says
     ("Quel est le nom du fondateur de l'atelier ?", "person", False),
@@ -771,3 +771,42 @@ def test_a_person_asked_by_a_role_must_be_named_with_that_role():
     assert holds("person", "Jean Durand, directeur de la scierie Morval, veut doubler la production.", q)
     assert not analyse_question("Quel élu a défendu la scierie Morval ?").role
     assert holds("person", others, analyse_question("Quel élu a défendu la scierie Morval ?"))
+
+
+def test_who_is_a_person_is_answered_by_the_sentence_giving_their_role_in_english_too():
+    """"Who is X?" / "Qui est X ?": of two sentences naming the person, the one saying their role answers."""
+    visit = "Jeanne Morval a visité l'usine de Lorvan en mai."
+    role = "Jeanne Morval, directrice de l'agence Lorvan Invest, a présenté le plan."
+    for question in ("Who is Jeanne Morval?", "Qui est Jeanne Morval ?"):
+        q, qt, ranked, _, w = _scored(question, [visit, role], cosine=0.9)
+        assert q.kind == "identity"
+        assert choose(q, qt, ranked, w)[0].text == role, question
+
+
+def test_a_named_sum_is_answered_only_where_the_text_names_it():
+    """"Quel est le salaire moyen dans les scieries ?" is not answered by the sawmills' investment; "le montant
+    investi" or "le budget" is met by any sum about the subject."""
+    invested = "La Région a investi 12 millions d'euros dans les scieries de Lorvan."
+    q, qt, ranked, vocab, w = _scored("Quel est le salaire moyen dans les scieries de Lorvan ?", [invested], "salaire moyen", cosine=0.9)
+    assert q.kind == "amount" and q.named_amount
+    assert refusal_reason(q, qt, ranked, vocab, w) == "no-answer-of-kind"
+    assert holds("amount", "Le salaire moyen y atteint 2 100 euros par mois.", q)
+    budget = analyse_question("Quel est le budget des scieries de Lorvan ?")
+    assert not budget.named_amount and holds("amount", invested, budget)
+
+
+def test_a_french_name_in_an_english_question_stays_a_name():
+    """English capitalises common words ("the Agency's maps"); a run of words more frequent in French than in
+    English ("Pierre Olivier") is a French name all the same, even when English uses the words too."""
+    assert analyse_question("Who is Pierre Olivier?").focus == ("Pierre Olivier",)
+    assert analyse_question("What do the Agency's Maps show?").focus == ()
+
+
+def test_a_list_question_starts_from_the_sentence_enumerating_the_asked_class():
+    """"Quels sont les principaux atouts de Lorvan selon Jeanne Morval ?": the sentence "Les principaux atouts :
+    A, B et C" is the list asked for and goes first, before a sentence that only names her and the town."""
+    text = ("Jeanne Morval a présenté les atouts de Lorvan devant les élus. Les principaux atouts : « un port en "
+            "eau profonde, du foncier disponible et une main-d'œuvre formée », détaille-t-elle.")
+    q, qt, ranked, _, w = _scored("Quels sont les principaux atouts de Lorvan selon Jeanne Morval ?", [text], cosine=0.9)
+    assert q.is_list
+    assert choose(q, qt, ranked, w)[0].text.startswith("Les principaux atouts"), [u.text for u in ranked]

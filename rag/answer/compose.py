@@ -74,7 +74,12 @@ def choose(q: QuestionAnalysis, qt: QuestionTerms, ranked: list[Unit], w: Answer
                         and (not q.specific or any(v.holds for v in ranked if v.n == u.n and v.group == u.group))), None)
         if grouped is not None and _enumerates_asked(best, q) and _group_evidence(grouped, ranked) < best.evidence:
             grouped = None  # the best unit enumerates the asked items itself, better than any list does
-        return _list_items(q, qt, grouped or best, ranked, w)
+        # so is a sentence naming the asked class and enumerating it ("Les principaux ingrédients : A, B et C")
+        enumerating = None if _enumerates_asked(best, q) else next(
+            (u for u in ranked if u.prose and enumerates(u.text, q.noun) and u.score >= best.score * w.keep_ratio
+             and u.extras.get("focus_in_passage", True)), None)
+        lists = [u for u in (grouped, enumerating) if u is not None]
+        return _list_items(q, qt, min(lists, key=ranked.index) if lists else best, ranked, w)
     chosen = [best]
     for kind in q.also:  # "… et quand ?": the unit giving the second thing asked, unless already there
         extra = _second_ask(kind, q, chosen, ranked, w)

@@ -11,6 +11,7 @@ KIND_WORDS = {  # French words for the kind of answer asked, as the prompt says 
     "figure": "un chiffre", "amount": "un montant", "date": "une date", "duration": "une durée",
     "person": "une personne", "agent": "une personne ou une organisation", "place": "un lieu",
     "cause": "une cause ou une raison", "definition": "une définition",
+    "identity": "qui est cette personne (sa fonction, son rôle)",
 }
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from rag.answer.question import PRENOMINAL, QuestionAnalysis
+from rag.answer.question import PRENOMINAL, QuestionAnalysis, nouns_of_kind
 from rag.query.followup import pronoun_en
 from rag.text.analysis import STOPWORDS, analyze, fold_accents
 from rag.text.wordlists import word_list
@@ -172,6 +172,8 @@ def holds(kind: str | None, text: str, q: QuestionAnalysis) -> bool:
             text = _without_measures(_MONEY.sub(" ", text), q.counted)
         return bool(new_numbers(text, q)) or bool(_FIGURE_WORDS.search(text) and not q.numbers)
     if kind == "amount":
+        if q.named_amount and not set(analyze(q.noun)) <= set(analyze(text)):
+            return False  # "le salaire moyen": a sum the sentence does not call a salary is another sum
         return any(new_numbers(m.group(0), q) or not re.search(r"\d", m.group(0)) for m in _MONEY.finditer(text))
     if kind == "date":
         return any(m.group(0) not in q.years for m in _DATE.finditer(text))
@@ -183,6 +185,8 @@ def holds(kind: str | None, text: str, q: QuestionAnalysis) -> bool:
         return any(_new_name(m.group(0), q) for m in _PERSON.finditer(text)) or _role_noun(text, q)
     if kind == "agent":
         return any(_new_name(name, q) for name in _names(text)) or _role_noun(text, q)
+    if kind == "identity":  # "Qui est X ?": the sentence giving X's role ("X, directeur du marketing de…")
+        return _role_noun(text, q)
     if kind == "place":
         # a place is a name: after a preposition of place in prose, in any position in a list or a table row
         # ("Ports stratégiques : Dunkerque (59), Calais (62)")
@@ -216,22 +220,25 @@ def data_of(kind: str | None, text: str, q: QuestionAnalysis) -> set[str]:
 
 @lru_cache(maxsize=1)
 def _person_nouns() -> frozenset[str]:
-    from rag.text.wordlists import word_table
+    """Nouns of people and roles, as accent-folded singular words (stems would take "économie" for
+    "économiste" and "responsabilité" for "responsable")."""
+    return frozenset(w for noun in nouns_of_kind("person") | nouns_of_kind("role") for w in noun.split())
 
-    return frozenset(analyze(" ".join(noun for noun, kind in word_table("answer/data/answer_nouns.tsv")
-                                      if kind in ("person", "role"))))
+
+def _singular_words(text: str) -> set[str]:
+    return {w[:-1] if len(w) > 3 and w[-1] in "sx" else w for w in re.findall(r"[a-z]+", fold_accents(text.lower()))}
 
 
 def _says_role(text: str, noun: str) -> bool:
     """`text` uses the role noun, masculine or feminine ("directeur" / "directrice", "président(e)")."""
-    said = set(analyze(text))
-    # French -teur / -trice
-    return all(s in said or (s.endswith("teur") and s[:-4] + "tric" in said) for s in analyze(noun))
+    said = _singular_words(text)
+    forms = lambda w: {w, w + "e", w[:-4] + "trice"} if w.endswith("teur") else {w, w + "e"}  # noqa: E731
+    return all(forms(w) & said for w in noun.split())
 
 
 def _role_noun(text: str, q: QuestionAnalysis) -> bool:
     """A person named by their role ("le chef de l'État", "la directrice") the question does not already use."""
-    return bool((set(analyze(text)) & _person_nouns()) - set(q.terms))
+    return bool((_singular_words(text) & _person_nouns()) - _singular_words(q.text))
 
 
 def is_definition(text: str, q: QuestionAnalysis) -> bool:

@@ -25,7 +25,7 @@ from rag.text.normalize import numbers_in
 from rag.text.wordlists import word_list, word_table
 
 KINDS = ("figure", "amount", "date", "duration", "person", "agent", "place", "cause", "definition", "manner",
-         "yesno", "list")
+         "yesno", "list", "identity")
 # Kinds whose answer is a specific datum a sentence either holds or not: a near-miss is refused on them.
 SPECIFIC = frozenset({"figure", "amount", "date", "duration", "person", "agent", "place"})
 
@@ -91,8 +91,14 @@ class QuestionAnalysis:
         """A person is asked by their role in something ("le directeur de l'usine", "le maire de Lorvan"): the
         answer names them with that role. A role noun without its complement names a class ("quel élu…"),
         which any person of it meets."""
-        return (self.kind == "person" and self.noun is not None and self.noun in role_nouns()
+        return (self.kind == "person" and self.noun is not None and self.noun in nouns_of_kind("role")
                 and re.search(rf"\b{re.escape(self.noun)}\w*\s+(?:de|du|des|d['’]|of)\b", fold_accents(self.text.lower())) is not None)
+
+    @property
+    def named_amount(self) -> bool:
+        """The sum asked is a particular quantity ("le salaire moyen", "le chiffre d'affaires"): a sum answers only
+        where the text names that quantity."""
+        return self.kind == "amount" and self.noun is not None and self.noun in nouns_of_kind("named-amount")
 
     @property
     def specific(self) -> bool:
@@ -106,16 +112,21 @@ def _question_words() -> tuple[tuple[re.Pattern, str], ...]:
                  for phrase, kind in word_table("answer/data/question_words.tsv"))
 
 
+# Kinds of answer_nouns.tsv that ask for a kind of answer under a further condition: a role noun
+# ("directeur") asks for a person said with that role (QuestionAnalysis.role), a named amount ("salaire")
+# for a sum the text calls so (QuestionAnalysis.named_amount).
+_NOUN_SUBKINDS = {"role": "person", "named-amount": "amount"}
+
+
 @lru_cache(maxsize=1)
 def _answer_nouns() -> dict[str, str]:
-    # a role noun ("directeur") asks for a person, like "personne"; QuestionAnalysis.role tells them apart
-    return {noun: "person" if kind == "role" else kind for noun, kind in word_table("answer/data/answer_nouns.tsv")}
+    return {noun: _NOUN_SUBKINDS.get(kind, kind) for noun, kind in word_table("answer/data/answer_nouns.tsv")}
 
 
-@lru_cache(maxsize=1)
-def role_nouns() -> frozenset[str]:
-    """Nouns naming a person by a role (answer_nouns.tsv, kind "role"): "directeur", "maire", "fondateur"."""
-    return frozenset(noun for noun, kind in word_table("answer/data/answer_nouns.tsv") if kind == "role")
+@lru_cache(maxsize=None)
+def nouns_of_kind(kind: str) -> frozenset[str]:
+    """The nouns answer_nouns.tsv files under `kind` (its own label: "role", "named-amount", "person"...)."""
+    return frozenset(noun for noun, k in word_table("answer/data/answer_nouns.tsv") if k == kind)
 
 
 def _folded(text: str) -> str:
@@ -244,7 +255,7 @@ def analyse_question(question: str) -> QuestionAnalysis:
                                       folded):
         kind = "amount"  # "combien a-t-elle investi", "combien coûte…" ask for a sum of money
     if kind == "agent" and _WHO_IS_NAME.match(question):
-        kind = None  # "Qui est Olivier Dupont ?" asks who he is (his role, what he does), not for another name
+        kind = "identity"  # "Qui est Olivier Dupont ?" asks who he is (his role, what he does), not for another name
     if kind is None and re.match(r"^(?:est ce|est il|sont ils|y a t il|is|are|does|do|did|can|has|have)\b", folded):
         kind = "yesno"
     # the determiner says the number in French ("quels ports"); English plurals end in -s
@@ -305,8 +316,14 @@ def _common_english(name: str) -> bool:
 
     if re.search(r"[A-ZÀ-Ý][\w’']*-[A-ZÀ-Ý]", name):
         return False
-    words = re.findall(r"[^\W\d_]+", name.lower())
-    return bool(words) and not name.isupper() and all(zipf_frequency(w, "en") >= 3.0 for w in words)
+    words = re.findall(r"[^\W\d_]{2,}", name.lower())  # the "s" of a possessive is no word
+
+    def english_word(w: str) -> bool:
+        # frequent in English, and no more frequent in French: "Xavier", "Bertrand" are French names
+        en = zipf_frequency(w, "en")
+        return en >= 3.0 and en >= zipf_frequency(w, "fr")
+
+    return bool(words) and not name.isupper() and all(english_word(w) for w in words)
 
 
 def question_language(text: str) -> str:

@@ -810,3 +810,25 @@ def test_a_list_question_starts_from_the_sentence_enumerating_the_asked_class():
     q, qt, ranked, _, w = _scored("Quels sont les principaux atouts de Lorvan selon Jeanne Morval ?", [text], cosine=0.9)
     assert q.is_list
     assert choose(q, qt, ranked, w)[0].text.startswith("Les principaux atouts"), [u.text for u in ranked]
+
+
+def test_a_place_named_only_on_a_map_label_gets_no_description():
+    """"Quelle est la politique industrielle de la Bretagne ?": a map label "Bretagne Normandie" is no
+    sentence about Bretagne's policy: refused. A label may still spell out an acronym asked about."""
+    texts = ["Bretagne Normandie", "La politique industrielle de la Région mise sur les batteries et les drones."]
+    q, qt, ranked, vocab, w = _scored("Quelle est la politique industrielle de la Bretagne ?", texts, cosine=0.9)
+    assert q.kind is None and q.focus == ("Bretagne",)
+    assert refusal_reason(q, qt, ranked, vocab, w) == "focus-unsupported"
+    sentence = ["La Bretagne mise sur une politique industrielle tournée vers la mer.", *texts[1:]]
+    q, qt, ranked, vocab, w = _scored("Quelle est la politique industrielle de la Bretagne ?", sentence, cosine=0.9)
+    assert refusal_reason(q, qt, ranked, vocab, w) is None
+
+
+def test_a_message_of_courtesy_only_asks_nothing_of_the_documents(assistant):
+    """"Merci beaucoup !" is not answered with a sentence holding "merci" or "beaucoup"; courtesy words in a
+    question do not count as its topic."""
+    for message in ("Merci beaucoup !", "Bonjour", "Thanks a lot!"):
+        a = assistant.ask(message)
+        assert a.abstained and a.answer == REFUSAL, (message, a.answer)
+    a = assistant.ask("Bonjour, combien la task-force régionale doit-elle mobiliser pour la défense ?")
+    assert not a.abstained and "250 millions" in a.answer

@@ -35,6 +35,7 @@ from rag.answer.units import Unit, credit_labels, terms
 from rag.text.analysis import analyze
 from rag.text.lexicon import garbled_words
 from rag.text.normalize import numbers_in
+from rag.text.wordlists import word_list
 from rag.settings import AnswerSettings
 
 # Verbs and nouns that only frame a question ("que signifie", "le sigle", "où se trouve"): matching them in
@@ -43,6 +44,11 @@ from rag.settings import AnswerSettings
 _FRAME = frozenset(terms("signifie signifient signifier sigle sigles acronyme désigne désignent désigner définit "
                          "définir définition appelle appelle-t-on entend entendre recouvre recouvrir veut dire "
                          "trouve trouvent situe situent située situé nom noms name names"))
+
+
+# courtesy words ("Merci beaucoup !", "Bonjour, …"): no evidence about anything, and a message made only of
+# them asks nothing (rag/answer/data/courtesy_formulas.txt)
+_COURTESY = frozenset(terms(" ".join(word_list("answer/data/courtesy_formulas.txt"))))
 
 
 # the stems of the credit labels and of the verbs asking who made something ("qui a réalisé la carte")
@@ -112,7 +118,7 @@ def question_terms(text: str, carried: frozenset[str], vocab: Vocabulary, w: Ans
     from the conversation `carried` times, a word matched through a close corpus form `close_form` times."""
     weights: dict[str, float] = {}
     for t in terms(text):
-        if t in _FRAME:
+        if t in _FRAME or t in _COURTESY:
             continue
         form = vocab.close_form(t) or t
         weight = vocab.idf(form) * (w.carried if t in carried else 1.0) * (1.0 if form == t else w.close_form)

@@ -832,3 +832,14 @@ def test_a_message_of_courtesy_only_asks_nothing_of_the_documents(assistant):
         assert a.abstained and a.answer == REFUSAL, (message, a.answer)
     a = assistant.ask("Bonjour, combien la task-force régionale doit-elle mobiliser pour la défense ?")
     assert not a.abstained and "250 millions" in a.answer
+
+
+def test_rows_with_the_asked_figures_are_those_of_the_place_asked():
+    """"Quelles entreprises de plus de 1000 salariés sont à Lorvan ?": of the rows with 1 000 employees, those of
+    Lorvan; a row of another town is no answer."""
+    table = ("BOIS MORVAL SA Lorvan 16.10A Sciage du bois 1 000 à 1 999 salariés\n\n"
+             "VERRERIE CARON Arvel 23.13Z Fabrication de verre creux 1 000 à 1 999 salariés\n\n"
+             "ACIERIE DUVAL Lorvan 24.10Z Sidérurgie 1 000 à 1 999 salariés\n")
+    q, qt, ranked, _, w = _scored("Quelles entreprises de plus de 1000 salariés sont à Lorvan ?", [table], cosine=0.9)
+    chosen = [u.text for u in choose(q, qt, ranked, w)]
+    assert len(chosen) == 2 and all("Lorvan" in c for c in chosen), chosen

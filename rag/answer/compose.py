@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 
+from rag.answer.kinds import mentions
 from rag.answer.question import QuestionAnalysis
 from rag.answer.scoring import QuestionTerms, fits_kind
 from rag.answer.units import Unit, display_text, terms
@@ -197,8 +198,11 @@ def _list_items(q: QuestionAnalysis, qt: QuestionTerms, best: Unit, ranked: list
     sentences of its passage ("Mais aussi C."), which are taken until the count is reached."""
     items: list[Unit] = []
     if q.numbers and any(q.numbers <= _numbers(u.text) for u in ranked):
-        # "les sites de 2 000 à 4 999 salariés": every unit with the question's figures (the rows of a table)
+        # "les sites de 2 000 à 4 999 salariés": every unit with the question's figures (the rows of a table),
+        # and of those, the rows naming what the question names when some do ("… à Valenciennes")
         rows = [u for u in ranked if q.numbers <= _numbers(u.text)]
+        named = [u for u in rows if q.focus and not q.focus_carried and all(mentions(u.terms, f) for f in q.focus)]
+        rows = named or rows
         return sorted(rows[: w.max_items], key=lambda u: (u.n, u.start))
     if best.group is not None:
         group = sorted((u for u in ranked if u.n == best.n and u.group == best.group), key=lambda u: u.start)

@@ -242,6 +242,7 @@ def score_units(q: QuestionAnalysis, qt: QuestionTerms, units: list[Unit], cosin
     credits_asked = bool(set(q.terms) & _CREDIT_TERMS)
     seen: set[str] = set()
     out: list[Unit] = []
+    garbled: dict[int, int] = {}
     for u in sorted(units, key=lambda u: (-u.score, u.n, u.start)):
         key = re.sub(r"\W", "", u.text.lower())
         if key in seen or not (u.terms - said or u.heads_table) or (u.credit and not credits_asked):
@@ -249,21 +250,22 @@ def score_units(q: QuestionAnalysis, qt: QuestionTerms, units: list[Unit], cosin
         seen.add(key)
         # a damaged PDF holds some pages twice, once with garbled words ("nddduuuussssttrrie"): of a sentence and
         # its copy, the cleaner one is quoted, with the better score and evidence of the two (they say the same)
-        twin = next((k for k, v in enumerate(out) if _damaged_copy(u, v)), None)
+        garbled[id(u)] = garbled_words(u.text)
+        twin = next((k for k, v in enumerate(out) if _damaged_copy(u, v, garbled)), None)
         if twin is None:
             out.append(u)
-        elif garbled_words(u.text) < garbled_words(out[twin].text):
+        elif garbled[id(u)] < garbled[id(out[twin])]:
             u.score, u.evidence = max(u.score, out[twin].score), max(u.evidence, out[twin].evidence)
             out[twin] = u
     return out
 
 
-def _damaged_copy(a: Unit, b: Unit) -> bool:
-    """One of `a` and `b` has more garbled words than the other, and that cleaner one holds the other's figures
-    and most of its words: it says all the damaged one says."""
-    if garbled_words(a.text) == garbled_words(b.text):
+def _damaged_copy(a: Unit, b: Unit, garbled: dict[int, int]) -> bool:
+    """One of `a` and `b` has more garbled words than the other (`garbled`: their counts by id), and that
+    cleaner one holds the other's figures and most of its words: it says all the damaged one says."""
+    if garbled[id(a)] == garbled[id(b)]:
         return False
-    clean, damaged = (a, b) if garbled_words(a.text) < garbled_words(b.text) else (b, a)
+    clean, damaged = (a, b) if garbled[id(a)] < garbled[id(b)] else (b, a)
     if len(damaged.terms) < 4 or not numbers_in(damaged.text) <= numbers_in(clean.text):
         return False
     return len(damaged.terms & clean.terms) / len(damaged.terms) >= 0.6

@@ -843,3 +843,25 @@ def test_rows_with_the_asked_figures_are_those_of_the_place_asked():
     q, qt, ranked, _, w = _scored("Quelles entreprises de plus de 1000 salariés sont à Lorvan ?", [table], cosine=0.9)
     chosen = [u.text for u in choose(q, qt, ranked, w)]
     assert len(chosen) == 2 and all("Lorvan" in c for c in chosen), chosen
+
+
+def test_an_acronym_written_out_or_a_name_qualifying_the_answer_class_is_no_unknown_name():
+    """"EDF" is known when a passage writes "Électricité de France" (every word of a capitalised name gives its
+    initial); "la Somme" in "Dans quelle commune de la Somme…" narrows the answer, it is not what is asked
+    about, so a corpus that never names the département still answers with the commune."""
+    from rag.answer.kinds import acronym_expansion
+    from rag.answer.scoring import qualifies_answer_class
+
+    assert acronym_expansion("ELECTRICITE DE FRANCE Dunkerque 35.11Z Production d'électricité", "EDF")
+    assert acronym_expansion("La centrale d'Électricité de France emploie 1 200 personnes.", "EDF")
+    assert not acronym_expansion("Elle nourrit des grandes ambitions pour la région.", "DGA")
+    q = analyse_question("Dans quelle commune de la Somme le programme a-t-il rapproché écoles et industriels ?")
+    assert q.kind == "place" and qualifies_answer_class(q, "Somme")
+    assert not qualifies_answer_class(analyse_question("Quelle est la politique industrielle de la Bretagne ?"), "Bretagne")
+    text = ["À Mers-les-Bains, le programme a rapproché les écoles et les industriels du verre."]
+    q, qt, ranked, vocab, w = _scored("Dans quelle commune de la Somme le programme a-t-il rapproché écoles et industriels ?",
+                                      text, cosine=0.9)
+    assert refusal_reason(q, qt, ranked, vocab, w) is None
+    text = ["La centrale d'Électricité de France à Gravelines emploie 1 200 personnes."]
+    q, qt, ranked, vocab, w = _scored("Combien de personnes EDF emploie-t-elle à Gravelines ?", text, cosine=0.9)
+    assert refusal_reason(q, qt, ranked, vocab, w) != "unknown-name"

@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import re
 
+from rag.answer.kinds import acronym_expansion
 from rag.answer.question import QuestionAnalysis
-from rag.answer.scoring import QuestionTerms, Vocabulary, fits_kind
+from rag.answer.scoring import QuestionTerms, Vocabulary, fits_kind, qualifies_answer_class
 from rag.answer.units import Unit
 from rag.settings import AnswerSettings
 from rag.text.analysis import analyze
@@ -74,7 +75,11 @@ def refusal_reason(q: QuestionAnalysis, qt: QuestionTerms, ranked: list[Unit], v
     """Why the evidence is too weak to answer (a short tag), or None to answer."""
     if not ranked or not qt.weights:
         return "no-unit"
-    if unknown_names(q, vocab):
+    # an acronym the corpus writes out ("EDF": "Électricité de France") is known; so is a name that only
+    # qualifies the class of the answer ("Dans quelle commune de la Somme…": the answer is the commune)
+    if [name for name in unknown_names(q, vocab)
+            if not (name.isupper() and any(acronym_expansion(u.text, name) for u in ranked))
+            and not qualifies_answer_class(q, name)]:
         return "unknown-name"
     # most of a French question is words the corpus never uses: its topic is not in the documents. An English
     # question's words are unknown to a French corpus anyway: its embedding similarity decides (weak-evidence).
@@ -85,6 +90,8 @@ def refusal_reason(q: QuestionAnalysis, qt: QuestionTerms, ranked: list[Unit], v
     if q.specific and typed_support(q, qt, ranked, w) < w.kind_threshold:
         return "no-answer-of-kind"
     for name in q.focus:
+        if qualifies_answer_class(q, name):
+            continue  # it narrows the answer; the answer need not name it
         stems = set(analyze(name))
         if not stems or max(vocab.df.get(s, 0) for s in stems) > w.rare_name_df:
             continue  # a name the corpus uses everywhere singles out no evidence

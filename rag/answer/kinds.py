@@ -152,11 +152,22 @@ def _counted_nouns(after: str) -> list[str]:
 
 
 def acronym_expansion(text: str, acronym: str) -> bool:
-    """Consecutive content words of `text` whose initials spell `acronym` ("SOFIE" in "Saint-Omer Flandre
-    Interface d'Entreprises", "SNCF" in "Société nationale des chemins de fer"): stop words are skipped."""
-    initials = "".join(w[0].upper() for w in re.findall(r"[^\W\d_]+", text)
-                       if fold_accents(w.lower()) not in STOPWORDS and len(w) > 1)
-    return len(acronym) >= 2 and fold_accents(acronym.upper()) in fold_accents(initials)
+    """Consecutive words of `text` whose initials spell `acronym`: its content words ("SOFIE" in "Saint-Omer
+    Flandre Interface d'Entreprises", "SNCF" in "Société nationale des chemins de fer"), or every word of a
+    capitalised name ("EDF" in "Électricité de France", "ELECTRICITE DE FRANCE")."""
+    target = fold_accents(acronym.upper())
+    words = [w for w in re.findall(r"[^\W\d_]+", text) if len(w) > 1]
+    content = "".join(w[0].upper() for w in words if fold_accents(w.lower()) not in STOPWORDS)
+    if len(target) < 2:
+        return False
+    if target in fold_accents(content):
+        return True
+    # runs of capitalised words and the function words between them, each word giving its initial
+    for run in re.finditer(r"[A-ZÀ-Ý][\w'’-]*(?:\s+(?:(?:de|du|des|la|le|et|d['’])\s+)*[A-ZÀ-Ý][\w'’-]*)+", text):
+        initials = "".join(w[0] for w in re.findall(r"[^\W\d_]+", run.group(0)) if len(w) > 1 or w.isupper())
+        if target in fold_accents(initials.upper()):
+            return True
+    return False
 
 
 def holds(kind: str | None, text: str, q: QuestionAnalysis) -> bool:

@@ -32,7 +32,7 @@ from rag.answer.kinds import counted_near_number, holds, mentions
 from rag.answer.language_gap import NONE as NO_GAP, LanguageGap
 from rag.answer.question import QuestionAnalysis
 from rag.answer.units import Unit, credit_labels, terms
-from rag.text.analysis import analyze
+from rag.text.analysis import analyze, fold_accents
 from rag.text.lexicon import garbled_words
 from rag.text.normalize import numbers_in
 from rag.text.wordlists import word_list
@@ -141,6 +141,15 @@ def class_noun_terms(q: QuestionAnalysis) -> frozenset[str]:
     return frozenset(analyze(q.noun))
 
 
+def qualifies_answer_class(q: QuestionAnalysis, name: str) -> bool:
+    """`name` complements the noun naming the class of the answer ("quelle commune de la Somme", "quelle
+    entreprise du Nord"): it narrows where to look, it is not what the question is about."""
+    if not q.noun or q.kind not in CLASS_KINDS:
+        return False
+    pattern = rf"\b{re.escape(q.noun)}s?\s+(?:de\s+la|de\s+l'|du|des|de|d')\s*{re.escape(fold_accents(name.lower()))}\b"
+    return re.search(pattern, fold_accents(q.text.lower()).replace("’", "'")) is not None
+
+
 def meets_constraints(u: Unit, q: QuestionAnalysis) -> bool:
     """The unit (or the sentence its anaphor points to) has the question's years and its numbered phases or
     parts: "phase II" is met by "phase II", "deuxième phase" or "seconde phase" (the analysis reads ordinals
@@ -170,7 +179,8 @@ def score_units(q: QuestionAnalysis, qt: QuestionTerms, units: list[Unit], cosin
     """Fill every unit's components, evidence and score; return them best first (a unit quoted by two
     overlapping passages is kept once, under its better-ranked passage). `common_names` are focus names the
     corpus uses everywhere ("Région"): a passage need not name them to be about the question."""
-    distinctive = [name for name in q.focus if name not in common_names]
+    # a name qualifying the answer's class ("quelle commune de la Somme") narrows the answer: no passage needs it
+    distinctive = [name for name in q.focus if name not in common_names and not qualifies_answer_class(q, name)]
     # Coverage is measured over the terms the corpus knows, and weighs by their share of the question: an
     # English question is judged by its embedding similarity, a French one by both.
     known = qt.known_total or 1.0

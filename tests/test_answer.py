@@ -865,3 +865,14 @@ def test_an_acronym_written_out_or_a_name_qualifying_the_answer_class_is_no_unkn
     text = ["La centrale d'Électricité de France à Gravelines emploie 1 200 personnes."]
     q, qt, ranked, vocab, w = _scored("Combien de personnes EDF emploie-t-elle à Gravelines ?", text, cosine=0.9)
     assert refusal_reason(q, qt, ranked, vocab, w) != "unknown-name"
+
+
+def test_celui_de_a_new_name_replaces_the_previous_names_and_keeps_the_question():
+    """"Et celui de Brivane ?" after "Quel est le budget du projet de Vireo ?": the demonstrative stands for
+    "le budget du projet", and Brivane takes Vireo's place: Vireo is not carried, the budget is."""
+    history = [("Quel est le budget du projet de Vireo ?", "Le projet de Vireo coûte 5 millions d'euros [1].")]
+    q = standalone_question("Et celui de Brivane ?", history)
+    assert "budget" in q.carried and "projet" in q.carried
+    assert "Vireo" not in q.carried and "Vireo" not in q.text
+    # without the demonstrative, the previous names stay (a constraint may be added: "Et en 2024 ?")
+    assert "Vireo" in standalone_question("Et en 2024 ?", history).carried

@@ -11,6 +11,8 @@ d'industrie ?" carries "combien territoires engagés Territoires d'industrie":
   ("phase"), the previous modifier ("II") is dropped, so the old value does not outvote the new one;
 - the previous assistant answers give only their names and acronyms ("SOFIE"), which is what pronouns
   ("ce sigle", "elle") usually point at;
+- "Et celui de Brookfield ?" names a new holder of the previous question's noun: the previous names are
+  left out ("Data4", and the previous answer's names), the rest of the question ("montant du projet") kept;
 - a noun left out after an ordinal ("Qui finance la deuxième ?", "Et la dernière ?") points at that item of
   the enumeration the previous answer gave: only that item's names are carried, not its neighbours'.
 A question that already names its topic (3+ content words of its own) takes only the previous turn, and
@@ -62,6 +64,11 @@ _LAST = ("dernier", "derniere", "derniers", "dernieres")
 
 
 _SUBJECT_PRONOUNS = frozenset("je tu il elle on nous vous ils elles".split())  # French grammar
+
+# "Et celui de Brookfield ?", "Et celle de Verkor ?": the demonstrative pronoun stands for the previous
+# question's noun, and the name after its "de" takes the place of the previous one (French grammar)
+_DEMONSTRATIVE_OF_NAME = re.compile(r"\b(?:celui|celle|ceux|celles)\s+(?:de|du|des|d['’])\s*(?:la\s+|le\s+|les\s+|l['’])?"
+                                    r"(?=[A-ZÀ-Ý])", re.IGNORECASE)
 
 
 def pronoun_en(question: str) -> bool:
@@ -191,8 +198,12 @@ def standalone_question(question: str, history: list[tuple[str, str]] | None) ->
             if qw:
                 extra.append(qw.lower())
                 break
+    # "Et celui de Brookfield ?": the new name replaces the names of the conversation, whose other words stay
+    renamed = bool(_DEMONSTRATIVE_OF_NAME.search(question))
     for user, assistant in reversed(turns):
         drop = _replaced(user, question) | _replaced(assistant, question)
+        if renamed:  # its capitalised words past the first ("Data4", "AESC")
+            drop |= {w for i, w in enumerate(_WORD.findall(user)) if i and w[:1].isupper()}
         for w in _WORD.findall(user):
             stems = analyze(w)
             if w in drop or not stems or stems[0] in seen:
@@ -201,7 +212,7 @@ def standalone_question(question: str, history: list[tuple[str, str]] | None) ->
             extra.append(w)
         # an ordinal with its noun left out names one item of the last answer's enumeration: its names only
         item = enumerated_item(assistant, rank) if rank and (user, assistant) == turns[-1] else None
-        for name in _names(assistant, *(item or ())):
+        for name in ([] if renamed else _names(assistant, *(item or ()))):
             stems = analyze(name)
             if name not in drop and stems and not set(stems) <= seen:
                 seen.update(stems)

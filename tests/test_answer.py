@@ -344,20 +344,23 @@ def _scored(question: str, passages: list[str], words: str = "", cosine: float =
 
 def test_the_class_noun_after_quel_is_met_by_the_answer_itself():
     """"Dans quelle ville...": a sentence naming the plant and its town answers what is asked about the plant
-    without repeating "ville"; a measured noun ("Quel budget...") still has to be in the sentence."""
+    without repeating "ville"; so does a sum for "quel montant / quel budget"; a measured noun ("Quel taux...")
+    still has to be in the sentence."""
     text = "L'usine Lumotec est installée à Roubaix depuis 2012. Son budget de recherche atteint 4 millions d'euros."
 
     def property_of(question: str, unit_start: str) -> float:
-        ranked = _scored(question, [text], "ville usine recrute montant")[2]
+        ranked = _scored(question, [text], "ville usine recrute montant taux")[2]
         return next(u for u in ranked if u.text.startswith(unit_start)).extras["property"]
 
     assert analyse_question("Dans quelle ville se trouve l'usine Lumotec ?").noun == "ville"
     assert property_of("Dans quelle ville se trouve l'usine Lumotec ?", "L'usine") == 1.0
     # the town is no answer to another property of the plant: its words are still required
     assert property_of("Dans quelle ville l'usine Lumotec recrute-t-elle ?", "L'usine") < 1.0
-    # a sum of money does not stand for the measured noun "montant": only the plant ("Son" -> "L'usine") is met
-    assert property_of("Quel montant l'usine Lumotec consacre-t-elle ?", "Son budget") < 1.0
-    assert property_of("Quel budget l'usine Lumotec consacre-t-elle ?", "Son budget") == 1.0
+    # a sum of money is the amount or the budget asked, written so or not
+    assert property_of("Quel montant l'usine Lumotec consacre-t-elle à la recherche ?", "Son budget") == 1.0
+    assert property_of("Quel budget l'usine Lumotec consacre-t-elle à la recherche ?", "Son budget") == 1.0
+    # a rate is named where it is given: a sum is no rate
+    assert property_of("Quel taux de recherche l'usine Lumotec affiche-t-elle ?", "Son budget") < 1.0
 
 
 def test_an_adjective_before_the_noun_does_not_hide_it():
@@ -876,3 +879,15 @@ def test_celui_de_a_new_name_replaces_the_previous_names_and_keeps_the_question(
     assert "Vireo" not in q.carried and "Vireo" not in q.text
     # without the demonstrative, the previous names stay (a constraint may be added: "Et en 2024 ?")
     assert "Vireo" in standalone_question("Et en 2024 ?", history).carried
+
+
+def test_a_budget_or_a_cost_is_met_by_a_sum_about_the_subject():
+    """"Quel est le budget total de Vélo Lorvan ?" / "Combien coûte-t-il ?": "ce plan à 300 000 euros", in
+    the sentence after the one naming the plan, is the budget, though neither "budget" nor "coût" is written."""
+    text = ("En mars, le conseil régional a adopté le plan Vélo Lorvan, un programme pour les pistes cyclables. "
+            "Une première aide – 20 000 euros – de ce plan à 300 000 euros est accordée à la start-up Cyclix.")
+    for question in ("Quel est le budget total de Vélo Lorvan ?", "Combien coûte Vélo Lorvan au total ?"):
+        q, qt, ranked, vocab, w = _scored(question, [text], "budget total coût", cosine=0.9)
+        assert q.kind == "amount" and not q.named_amount
+        assert refusal_reason(q, qt, ranked, vocab, w) is None, question
+        assert any("300 000 euros" in u.text for u in choose(q, qt, ranked, w))

@@ -130,12 +130,18 @@ _ROMAN_VALUES = {"I": "1", "II": "2", "III": "3", "IV": "4", "V": "5", "VI": "6"
 
 
 # Kinds whose "quel + noun" names the class of the answer (a place, a moment, an organisation, a person),
-# not a measured property: "quel budget", "quel taux" ask for the budget or the rate, which the evidence names.
+# not a measured property: "quel taux" asks for the rate, which the evidence names.
 CLASS_KINDS = frozenset({"place", "date", "agent", "person"})
+# "combien coûte…": the verb asks for a sum, which any sum about the subject gives
+_COST_TERMS = frozenset(analyze("coût coûte coûtent coûter"))
 
 
 def class_noun_terms(q: QuestionAnalysis) -> frozenset[str]:
-    """The terms of the question's answer-class noun ("ville" in "Dans quelle ville..."), if it has one."""
+    """The terms of the question's answer-class noun ("ville" in "Dans quelle ville..."), if it has one. A sum
+    of money is itself the budget, the cost or the amount asked ("Quel est le budget du Pass Drones ?" is met
+    by "ce projet à 400 000 euros"), unless a particular quantity is named ("le salaire", q.named_amount)."""
+    if q.kind == "amount" and not q.named_amount:
+        return frozenset(analyze(q.noun or "")) | _COST_TERMS
     if not q.noun or q.kind not in CLASS_KINDS:
         return frozenset()
     return frozenset(analyze(q.noun))
@@ -188,10 +194,12 @@ def score_units(q: QuestionAnalysis, qt: QuestionTerms, units: list[Unit], cosin
     focus_stems = set().union(*(analyze(name) for name in q.focus)) if q.focus else set()
     # the counted noun of "combien d'ETI" is part of what is asked, even when it is also a name
     asked = {t: wt for t, wt in qt.weights.items() if t in qt.known and (t not in focus_stems or t == q.counted)}
+    # "Dans quelle ville...", "En quelle année...", "Quel budget...": the noun after "quel" names the class of
+    # the answer, and the answer itself ("Valenciennes", "en 2019", "400 000 euros") is what meets it; a text
+    # rarely repeats the class noun, which may be a word the corpus never uses ("budget")
+    answer_class = class_noun_terms(q) & set(qt.weights)
+    asked.update({t: qt.weights[t] for t in answer_class})
     asked_total = sum(asked.values())
-    # "Dans quelle ville...", "En quelle année...": the noun after "quel" names the class of the answer, and
-    # the answer itself ("Valenciennes", "en 2019") is what meets it; a text rarely repeats the class noun
-    answer_class = class_noun_terms(q) & set(asked)
     # the corpus writes the counted noun somewhere: a count of it is written with it ("combien de drones" is
     # not answered by "18 territoires" from a passage that never says "drones")
     counted_in_corpus = bool(q.counted) and q.counted in qt.known

@@ -891,3 +891,20 @@ def test_a_budget_or_a_cost_is_met_by_a_sum_about_the_subject():
         assert q.kind == "amount" and not q.named_amount
         assert refusal_reason(q, qt, ranked, vocab, w) is None, question
         assert any("300 000 euros" in u.text for u in choose(q, qt, ranked, w))
+
+
+def test_who_heads_something_needs_the_role_right_before_it():
+    """"Qui dirige l'entreprise Kerlan ?" is not answered by Kerlan's marketing director (a role of a part of
+    it) and is refused when the text names no head; the head named as such answers, and so does the head of a
+    body the question describes without a name; a vice-president does not preside."""
+    marketing = "« Nous exportons peu », explique Paul Morel, directeur du marketing de Kerlan."
+    q, qt, ranked, vocab, w = _scored("Qui dirige l'entreprise Kerlan ?", [marketing], "dirige entreprise", cosine=0.9)
+    assert q.head_roles and refusal_reason(q, qt, ranked, vocab, w) == "no-answer-of-kind"
+    assert holds("agent", "Anne Vidal, directrice de Kerlan, a signé le contrat.", q)
+    assert holds("agent", "Anne Vidal, PDG de l'entreprise Kerlan, a signé le contrat.", q)
+    described = analyse_question("Qui dirige la société d'études qui a rédigé le rapport ?")
+    assert holds("agent", "par Claire Dumont, dirigeante de la société d'études CMP", described)
+    presides = analyse_question("Qui préside la Région Lorvanie ?")
+    assert not holds("agent", "Jean Roux, vice-président de la Région Lorvanie, a parlé.", presides)
+    assert holds("agent", "Marc Petit, président de la région Lorvanie, a parlé.", presides)
+    assert not holds("agent", "Le président de la région Lorvanie a parlé.", presides)  # the role, but no name

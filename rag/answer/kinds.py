@@ -17,7 +17,7 @@ from functools import lru_cache
 
 from rag.answer.question import PRENOMINAL, QuestionAnalysis, nouns_of_kind
 from rag.query.followup import pronoun_en
-from rag.text.analysis import STOPWORDS, analyze, fold_accents
+from rag.text.analysis import STOPWORDS, analyze, fold_accents, words
 from rag.text.wordlists import word_list
 
 _YEAR = re.compile(r"^(?:19|20)\d\d$")
@@ -190,6 +190,9 @@ def holds(kind: str | None, text: str, q: QuestionAnalysis) -> bool:
         return any(m.group(0) not in q.years for m in _DATE.finditer(text))
     if kind == "duration":
         return bool(_DURATION.search(text)) or bool(re.search(r"\b(?:19|20)\d\d\s*[-–/]\s*(?:19|20)\d\d\b", text))
+    if kind in ("person", "agent") and q.head_roles:
+        # "Qui dirige X ?": a name, and the role right before X
+        return heads(text, q) and any(_new_name(m.group(0), q) for m in _PERSON.finditer(text))
     if kind == "person":
         if q.role:  # "le nom du directeur de l'usine": a name said with that role, not any name near the plant
             return _says_role(text, q.noun) and any(_new_name(m.group(0), q) for m in _PERSON.finditer(text))
@@ -238,6 +241,27 @@ def _person_nouns() -> frozenset[str]:
 
 def _singular_words(text: str) -> set[str]:
     return {w[:-1] if len(w) > 3 and w[-1] in "sx" else w for w in re.findall(r"[a-z]+", fold_accents(text.lower()))}
+
+
+def heads(text: str, q: QuestionAnalysis) -> bool:
+    """`text` names someone in the role at the head of what "Qui dirige X ?" asks about: a role noun followed by
+    X's words ("directrice de Nacon", "président de la région Hauts-de-France", "dirigeante de la société
+    d'études prospectives"), ending on X's name when X has one, or the verb's passive ("dirigé par"); not a
+    role of a part of X ("directeur du marketing de Nacon") nor a deputy ("vice-président")."""
+    said = folded(text)
+    own = [w for w in q.head_of.split() if w not in STOPWORDS]
+    if not own:
+        return False
+    if re.search(rf"\b{re.escape(q.head_verb)}(?:e|s|es)?\s+par\b", said):
+        return True  # the passive: "L'Observatoire … est dirigé par Anne Morel"
+    link = r"(?:\s+(?:de|du|des|d|la|le|l|les|" + "|".join(map(re.escape, own)) + "))*"
+    names = [folded(n).strip() for n in q.focus if folded(n) in f" {q.head_of} "]
+    end = "|".join(map(re.escape, names or own))
+    for role in q.head_roles:
+        forms = "|".join(map(re.escape, {role, role + "e", role[:-4] + "trice" if role.endswith("teur") else role}))
+        if re.search(rf"(?<!vice )\b(?:{forms})s?{link}\s+(?:{end})\b", said):
+            return True
+    return False
 
 
 def _says_role(text: str, noun: str) -> bool:

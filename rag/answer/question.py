@@ -79,6 +79,9 @@ class QuestionAnalysis:
     also: tuple[str, ...] = field(default_factory=tuple)  # kinds of further things asked ("... et quand ?")
     language: str = "fr"  # "en" when its function words are English
     focus_carried: bool = False  # the focus comes from the conversation, not from the question's own words
+    head_roles: tuple[str, ...] = ()  # "Qui dirige X ?": the nouns of the role at the head of X (data/head_verbs.tsv)
+    head_of: str = ""  # ... and X, folded, up to a relative clause ("la societe d etudes prospectives")
+    head_verb: str = ""  # ... and the verb, folded ("dirige"), whose passive also answers ("dirigé par")
     counted_carried: bool = False  # so does the counted noun ("Et lors de la phase I ?" after "combien de territoires")
 
     @property
@@ -121,6 +124,11 @@ _NOUN_SUBKINDS = {"role": "person", "named-amount": "amount"}
 @lru_cache(maxsize=1)
 def _answer_nouns() -> dict[str, str]:
     return {noun: _NOUN_SUBKINDS.get(kind, kind) for noun, kind in word_table("answer/data/answer_nouns.tsv")}
+
+
+@lru_cache(maxsize=1)
+def _head_verbs() -> dict[str, str]:
+    return dict(word_table("answer/data/head_verbs.tsv"))
 
 
 @lru_cache(maxsize=None)
@@ -254,6 +262,9 @@ def analyse_question(question: str) -> QuestionAnalysis:
     if kind == "figure" and re.search(r"\b(?:euros?|argent|money|investi\w*|financ\w*|subvention\w*|cout\w*|cost\w*)\b",
                                       folded):
         kind = "amount"  # "combien a-t-elle investi", "combien coûte…" ask for a sum of money
+    head = re.match(r"^qui\s+(?:a\s+|ont\s+)?([a-z]+)\s+(.*?)(?:\s+(?:qui|que|qu|dont|ou|selon|d apres)\b|$)", folded)
+    head_roles = tuple(_head_verbs().get(head.group(1), "").split()) if head and kind in ("agent", "person") else ()
+    head_of, head_verb = (head.group(2), head.group(1)) if head_roles else ("", "")
     if kind == "agent" and _WHO_IS_NAME.match(question):
         kind = "identity"  # "Qui est Olivier Dupont ?" asks who he is (his role, what he does), not for another name
     if kind is None and re.match(r"^(?:est ce|est il|sont ils|y a t il|is|are|does|do|did|can|has|have)\b", folded):
@@ -298,7 +309,7 @@ def analyse_question(question: str) -> QuestionAnalysis:
         numbers=frozenset(n for n in numbers_in(question) if not _YEAR.fullmatch(n)),
         years=frozenset(_YEAR.findall(_without_names(question, focus))), romans=frozenset(ROMAN_NUMERAL.findall(question)),
         counted=counted, noun=noun, terms=tuple(analyze(question)), also=tuple(dict.fromkeys(second)),
-        language=language,
+        language=language, head_roles=head_roles, head_of=head_of, head_verb=head_verb,
     )
 
 

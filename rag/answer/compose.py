@@ -23,10 +23,11 @@ from __future__ import annotations
 
 import re
 
-from rag.answer.kinds import mentions
+from rag.answer.kinds import data_of, holds, mentions, says_name
 from rag.answer.question import QuestionAnalysis
 from rag.answer.scoring import QuestionTerms, fits_kind
-from rag.answer.units import Unit, display_text, terms
+from rag.answer.units import Unit, display_text, opens_on_anaphor, terms
+from rag.query.followup import pronoun_en
 from rag.settings import AnswerSettings
 
 _ENUMERATED_COMPLEMENT = re.compile(r"(?:de|du|des|d['’])\s*\w", re.I)
@@ -42,16 +43,11 @@ def _same_text(a: Unit, b: Unit) -> bool:
 def _continues(u: Unit) -> bool:
     """The sentence goes on from the one before it: it opens on an anaphor ("Ces derniers étaient…",
     "Elle…") or holds the pronoun "en" ("On en dénombre 7")."""
-    from rag.answer.units import opens_on_anaphor
-    from rag.query.followup import pronoun_en
-
     return u.prose and not u.debris and (opens_on_anaphor(u.text) or pronoun_en(u.text))
 
 
 def _new_datum(u: Unit, chosen: list[Unit], kind: str, q: QuestionAnalysis) -> bool:
     """The unit gives a datum of `kind` none of the chosen units gives (a new number, date or name)."""
-    from rag.answer.kinds import data_of
-
     given = set().union(*(data_of(kind, c.text, q) for c in chosen))
     return bool(data_of(kind, u.text, q) - given)
 
@@ -73,12 +69,13 @@ def choose(q: QuestionAnalysis, qt: QuestionTerms, ranked: list[Unit], w: Answer
         grouped = next((u for u in ranked if u.group is not None and u.score >= best.score * w.keep_ratio
                         and u.extras.get("focus_in_passage", True)
                         and (not q.specific or any(v.holds for v in ranked if v.n == u.n and v.group == u.group))), None)
-        if grouped is not None and _enumerates_asked(best, q) and _group_evidence(grouped, ranked) < best.evidence:
-            grouped = None  # the best unit enumerates the asked items itself, better than any list does
-        # so is a sentence naming the asked class and enumerating it ("Les principaux ingrédients : A, B et C")
-        enumerating = None if _enumerates_asked(best, q) else next(
-            (u for u in ranked if u.prose and enumerates(u.text, q.noun) and u.score >= best.score * w.keep_ratio
-             and u.extras.get("focus_in_passage", True)), None)
+        if _enumerates_asked(best, q):
+            enumerating = None  # the best unit enumerates the asked items itself, better than a weaker list does
+            if grouped is not None and _group_evidence(grouped, ranked) < best.evidence:
+                grouped = None
+        else:  # so does a sentence naming the asked class and enumerating it ("Les principaux ingrédients : A, B et C")
+            enumerating = next((u for u in ranked if u.prose and enumerates(u.text, q.noun)
+                                and u.score >= best.score * w.keep_ratio and u.extras.get("focus_in_passage", True)), None)
         lists = [u for u in (grouped, enumerating) if u is not None]
         return _list_items(q, qt, min(lists, key=ranked.index) if lists else best, ranked, w)
     chosen = [best]
@@ -102,8 +99,6 @@ def choose(q: QuestionAnalysis, qt: QuestionTerms, ranked: list[Unit], w: Answer
 def _enumerates_asked(u: Unit, q: QuestionAnalysis) -> bool:
     """The unit itself names several items of what a list question asks: several data of the asked kind
     ("entre l'État, la Région, la CCI et Entreprises & Cités"), or the asked class followed by its members."""
-    from rag.answer.kinds import data_of
-
     return (q.specific and len(data_of(q.kind, u.text, q)) >= 2) or enumerates(u.text, q.noun)
 
 
@@ -117,8 +112,6 @@ def _about_focus(u: Unit, q: QuestionAnalysis) -> bool:
     document names the question's focus (an article names a person once, then says "le président de
     région"). A further unit from elsewhere answers another question, however many of the question's other
     words it shares ("le rôle de X": a sentence on another actor's role)."""
-    from rag.answer.kinds import says_name
-
     return not q.focus or q.focus_carried or u.about > 0 or all(says_name(u.document, name) for name in q.focus)
 
 
@@ -143,8 +136,6 @@ def _second_ask(kind: str, q: QuestionAnalysis, chosen: list[Unit], ranked: list
     territoires… On en dénombre 7."): the next sentence of the first unit's passage is taken when it points
     back to it and gives it, whatever its score; otherwise the best unit giving it and scoring close to the
     first."""
-    from rag.answer.kinds import holds
-
     first = chosen[0]
 
     def gives(u: Unit) -> bool:
@@ -283,8 +274,6 @@ def quoted_text(u: Unit, q: QuestionAnalysis, qt: QuestionTerms, max_words: int)
     never cut: what answers stays whole."""
     if u.words <= max_words:
         return u.text
-    from rag.answer.kinds import holds
-
     pieces: list[str] = []
     for p in (p for p in _CLAUSE_BREAK.split(u.text.rstrip(".")) if p.strip()):
         # ", du soutien à…, d'exemptions fiscales et d'allègement…": complements in "de" go on the enumeration

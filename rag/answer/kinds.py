@@ -156,10 +156,10 @@ def acronym_expansion(text: str, acronym: str) -> bool:
     Flandre Interface d'Entreprises", "SNCF" in "Société nationale des chemins de fer"), or every word of a
     capitalised name ("EDF" in "Électricité de France", "ELECTRICITE DE FRANCE")."""
     target = fold_accents(acronym.upper())
-    words = [w for w in re.findall(r"[^\W\d_]+", text) if len(w) > 1]
-    content = "".join(w[0].upper() for w in words if fold_accents(w.lower()) not in STOPWORDS)
     if len(target) < 2:
         return False
+    content = "".join(w[0].upper() for w in re.findall(r"[^\W\d_]+", text)
+                      if len(w) > 1 and fold_accents(w.lower()) not in STOPWORDS)
     if target in fold_accents(content):
         return True
     # runs of capitalised words and the function words between them, each word giving its initial
@@ -258,17 +258,21 @@ def heads(text: str, q: QuestionAnalysis) -> bool:
     names = [folded(n).strip() for n in q.focus if folded(n) in f" {q.head_of} "]
     end = "|".join(map(re.escape, names or own))
     for role in q.head_roles:
-        forms = "|".join(map(re.escape, {role, role + "e", role[:-4] + "trice" if role.endswith("teur") else role}))
+        forms = "|".join(map(re.escape, _role_forms(role)))
         if re.search(rf"(?<!vice )\b(?:{forms})s?{link}\s+(?:{end})\b", said):
             return True
     return False
 
 
+def _role_forms(noun: str) -> set[str]:
+    """A role noun (accent-folded) in the masculine and the feminine: "president(e)", "directeur" / "directrice"."""
+    return {noun, noun + "e", noun[:-4] + "trice"} if noun.endswith("teur") else {noun, noun + "e"}
+
+
 def _says_role(text: str, noun: str) -> bool:
     """`text` uses the role noun, masculine or feminine ("directeur" / "directrice", "président(e)")."""
     said = _singular_words(text)
-    forms = lambda w: {w, w + "e", w[:-4] + "trice"} if w.endswith("teur") else {w, w + "e"}  # noqa: E731
-    return all(forms(w) & said for w in noun.split())
+    return all(_role_forms(w) & said for w in noun.split())
 
 
 def _role_noun(text: str, q: QuestionAnalysis) -> bool:

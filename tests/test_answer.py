@@ -908,3 +908,12 @@ def test_who_heads_something_needs_the_role_right_before_it():
     assert not holds("agent", "Jean Roux, vice-président de la Région Lorvanie, a parlé.", presides)
     assert holds("agent", "Marc Petit, président de la région Lorvanie, a parlé.", presides)
     assert not holds("agent", "Le président de la région Lorvanie a parlé.", presides)  # the role, but no name
+
+
+def test_a_further_unit_bringing_only_another_form_of_a_word_is_padding():
+    """"Quel est le premier employeur industriel de la région ?": after "L'industrie textile, 1er employeur en
+    région", a sentence whose only new word is "industriels" brings nothing ("industriel" is "industrie")."""
+    first = "L'industrie textile 1er employeur en région avec 1 emploi sur 5."
+    other = "Ce programme rassemble les élus et les industriels de la région autour de projets communs."
+    q, qt, ranked, _, w = _scored("Quel est le premier employeur industriel de la région ?", [first, other], cosine=0.9)
+    assert [u.text for u in choose(q, qt, ranked, w)] == [first]

@@ -53,7 +53,12 @@ def _new_datum(u: Unit, chosen: list[Unit], kind: str, q: QuestionAnalysis) -> b
 
 
 def _new_share(u: Unit, covered: set[str], qt: QuestionTerms) -> float:
-    return sum(wt for t, wt in qt.weights.items() if t in u.terms and t not in covered) / qt.total
+    """The share of the question's weighted words `u` holds and the chosen units (`covered`) do not, in any
+    form: "industriel" is no new word after "industrie", nor "régional" after "région"."""
+    def said(t: str) -> bool:
+        return t in covered or any(len(c) >= 5 and len(t) >= 5 and (t.startswith(c) or c.startswith(t)) for c in covered)
+
+    return sum(wt for t, wt in qt.weights.items() if t in u.terms and not said(t)) / qt.total
 
 
 def choose(q: QuestionAnalysis, qt: QuestionTerms, ranked: list[Unit], w: AnswerSettings) -> list[Unit]:

@@ -917,3 +917,16 @@ def test_a_further_unit_bringing_only_another_form_of_a_word_is_padding():
     other = "Ce programme rassemble les élus et les industriels de la région autour de projets communs."
     q, qt, ranked, _, w = _scored("Quel est le premier employeur industriel de la région ?", [first, other], cosine=0.9)
     assert [u.text for u in choose(q, qt, ranked, w)] == [first]
+
+
+def test_the_term_a_definition_question_asks_about_is_its_focus():
+    """"Qu'est-ce que la mobilité douce ?": the term is what the answer must be about, so a sentence holding a
+    definition marker ("C'est…") about something else does not go before the one explaining the term; a
+    pointer ("Que signifie ce sigle ?") is no term."""
+    q = analyse_question("Qu'est-ce que la mobilité douce ?")
+    assert q.kind == "definition" and q.focus == ("mobilité douce",)
+    assert analyse_question("Que signifie ce sigle ?").focus == ()
+    texts = ["C'est dans les quartiers que se diffuse la mobilité des habitants de Lorvan.",
+             "Soutien à la mobilité douce, piétonne et cycliste, via le plan Lorvan."]
+    q, qt, ranked, _, w = _scored("Qu'est-ce que la mobilité douce ?", texts, cosine=0.9)
+    assert choose(q, qt, ranked, w)[0].text == texts[1], [u.text for u in ranked]

@@ -209,6 +209,24 @@ _AUXILIARY = re.compile(r"\b(?:a|ont|avait|avaient|aura|auront|est|sont|etait|et
 _DEFINITION_OPENING = re.compile(r"\bqu est ce(?: qu(?:e)?)?\s+(?P<rest>.*)$")
 
 
+# "Qu'est-ce que (l')X ?", "Que signifie X ?", "Qu'entend-on par X ?": the term asked for, past its article
+_DEFINED = re.compile(r"^\s*(?:qu['’]est[- ]ce\s+qu['’](?:e\s+)?|qu['’]est[- ]ce\s+que\s+|que\s+(?:signifie|veut\s+dire|désigne)\s+|"
+                      r"qu['’]entend[- ]on\s+par\s+)(?:(?:le|la|les|un|une|des)\s+|l['’])?(?P<term>[^?]+?)\s*\??\s*$",
+                      re.IGNORECASE)
+
+
+def _defined_term(question: str) -> tuple[str, ...]:
+    """The term a definition question asks about, when short enough to be a term (four words at most) and not
+    a pointer to the conversation ("Que signifie ce sigle ?": the follow-up's carried names say which)."""
+    m = _DEFINED.match(question)
+    if not m or len(m.group("term").split()) > 4 or m.group("term").split()[0].lower() in _DEMONSTRATIVES:
+        return ()
+    return (m.group("term"),)
+
+
+_DEMONSTRATIVES = frozenset("ce cet cette ces cela ça ca celui celle ceux celles".split())  # French grammar
+
+
 def question_focus(question: str) -> tuple[str, ...]:
     """Names and quoted phrases of the question: «quoted» phrases, then runs of capitalised words and
     acronyms (a capital that only opens the question does not count), roman numerals excluded."""
@@ -302,6 +320,8 @@ def analyse_question(question: str) -> QuestionAnalysis:
         counted = None  # "combien de temps" asks how long ("six ans"), it counts no "temps"
     language = question_language(question)
     focus = question_focus(question)
+    if kind == "definition" and not focus:
+        focus = _defined_term(question)  # "Qu'est-ce que l'innovation duale ?": what is defined is the focus
     if language == "en":  # "June", "Agency": English words written with a capital are not names to look for
         focus = tuple(name for name in focus if not _common_english(name))
     return QuestionAnalysis(

@@ -16,6 +16,7 @@ from typing import Iterator
 
 from rag.answer.extractive import ExtractiveAnswerer
 from rag.answer.guidance import llm_guidance
+from rag.answer.scoring import only_courtesy
 from rag.index.embeddings import get_embedder
 from rag.errors import InputError, LLMError
 from rag.query.followup import Query, standalone_question
@@ -91,6 +92,14 @@ class Assistant:
 
     def _run(self, question, history, *, mode=None, k=None, doc_ids=None, answerer=None, streaming=True, llm_report=None):
         question, k, mode = validate_request(self.settings, question, k, mode)
+        if only_courtesy(question):
+            # "Merci beaucoup !": nothing is asked of the documents, so nothing is searched (no "closest passages")
+            if streaming:
+                yield REFUSAL
+            yield Answer(question=question, standalone_question=question, answer=REFUSAL, abstained=True, passages=[],
+                         timings_ms={"retrieve": 0.0, "answer": 0.0, "total": 0.0},
+                         answerer=answerer or self.settings.answerer)
+            return
         which = answerer or self.settings.answerer
         if which not in ("extractive", "llm"):
             raise InputError(f"Unknown answerer {which!r}: use extractive or llm.")

@@ -833,6 +833,7 @@ def test_a_message_of_courtesy_only_asks_nothing_of_the_documents(assistant):
     for message in ("Merci beaucoup !", "Bonjour", "Thanks a lot!"):
         a = assistant.ask(message)
         assert a.abstained and a.answer == REFUSAL, (message, a.answer)
+        assert a.passages == []  # nothing searched: no "closest passages" to read after a thank-you
     a = assistant.ask("Bonjour, combien la task-force régionale doit-elle mobiliser pour la défense ?")
     assert not a.abstained and "250 millions" in a.answer
 

@@ -51,6 +51,12 @@ _FRAME = frozenset(terms("signifie signifient signifier sigle sigles acronyme d�
 _COURTESY = frozenset(terms(" ".join(word_list("answer/data/courtesy_formulas.txt"))))
 
 
+def only_courtesy(text: str) -> bool:
+    """The message is made of courtesy words only ("Merci beaucoup !", "Bonjour"): it asks nothing."""
+    said = terms(text)
+    return bool(said) and said <= _COURTESY
+
+
 # the stems of the credit labels and of the verbs asking who made something ("qui a réalisé la carte")
 _CREDIT_TERMS = frozenset(terms(" ".join(credit_labels()) + " réalisé réalisée réalisées auteur auteurs"))
 

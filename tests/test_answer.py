@@ -43,7 +43,7 @@ def _grounded(a):
 # --- with the real model and index ------------------------------------------------------------------
 
 def test_a_list_question_returns_every_item_of_the_list(assistant):
-    a = assistant.ask("Quels sont les axes clés de la lettre d'engagement signée aux Assises ?")
+    a = assistant.ask("Quels engagements le partenariat signé aux Assises de la défense prévoit-il ?")
     _grounded(a)
     for item in ("BITD", "drones", "prises de contrôle étrangères", "cybersécurité", "innovation duale"):
         assert item in a.answer, item

@@ -5,7 +5,7 @@ Such a phrase says which document to read, not what to look for in it. Left in t
 masthead, its contents page) above the passage that answers. So the phrase is matched against each
 document's metadata (title, publisher, author, kind, years of its date); when exactly one document
 matches, its passages are ranked first and the phrase's words leave the search query, unless too
-little would remain ("De quand date la lettre d'information n°8 ?" is about the document itself).
+little would remain ("Quand est parue la lettre d'information n°5 ?" is about the document itself).
 
 A phrase introduced by "selon" or "d'après" may name a publisher or author alone. One introduced by
 "dans" or built as "le document de X" must name a kind of document ("lettre", "article", "rapport"...)

@@ -98,9 +98,11 @@ def refusal_reason(q: QuestionAnalysis, qt: QuestionTerms, ranked: list[Unit], v
         # layout debris naming it (a map label) is no evidence, unless it holds the datum asked (a table row);
         # a description asked ("la politique industrielle de X") needs a sentence or a list item saying something
         # of it, not a label ("Bretagne Normandie" on a map; a label may spell out an acronym, though)
-        support = max((u.evidence for u in ranked if stems <= u.terms
-                       and (not u.debris and (u.prose or u.item or q.kind is not None or q.is_list)
-                            or (q.specific and fits_kind(u, q)))), default=0.0)
+        def says_something(u: Unit) -> bool:
+            return not u.debris and (u.prose or u.item or q.kind is not None or q.is_list)
+
+        support = max((u.evidence for u in ranked
+                       if stems <= u.terms and (says_something(u) or (q.specific and fits_kind(u, q)))), default=0.0)
         if support < w.focus_threshold:
             return "focus-unsupported"
     return None

@@ -55,7 +55,7 @@ def _new_datum(u: Unit, chosen: list[Unit], kind: str, q: QuestionAnalysis) -> b
 def _new_share(u: Unit, covered: set[str], qt: QuestionTerms) -> float:
     """The share of the question's weighted words `u` holds and the chosen units (`covered`) do not, in any
     form: "industriel" is no new word after "industrie", nor "régional" after "région"."""
-    def said(t: str) -> bool:
+    def said(t: str) -> bool:  # stems of five letters or more: shorter ones prefix unrelated words
         return t in covered or any(len(c) >= 5 and len(t) >= 5 and (t.startswith(c) or c.startswith(t)) for c in covered)
 
     return sum(wt for t, wt in qt.weights.items() if t in u.terms and not said(t)) / qt.total
@@ -103,7 +103,7 @@ def choose(q: QuestionAnalysis, qt: QuestionTerms, ranked: list[Unit], w: Answer
 
 def _enumerates_asked(u: Unit, q: QuestionAnalysis) -> bool:
     """The unit itself names several items of what a list question asks: several data of the asked kind
-    ("entre l'État, la Région, la CCI et Entreprises & Cités"), or the asked class followed by its members."""
+    ("une charte entre la Ville, la CCI et le Syndicat des Eaux"), or the asked class followed by its members."""
     return (q.specific and len(data_of(q.kind, u.text, q)) >= 2) or enumerates(u.text, q.noun)
 
 

@@ -240,7 +240,12 @@ def _person_nouns() -> frozenset[str]:
 
 
 def _singular_words(text: str) -> set[str]:
-    return {w[:-1] if len(w) > 3 and w[-1] in "sx" else w for w in re.findall(r"[a-z]+", fold_accents(text.lower()))}
+    return {w[:-1] if len(w) > 3 and w[-1] in "sx" else w for w in _folded(text).split()}
+
+
+# French prefixes of a deputy, a subordinate or a former holder ("vice-président", "sous-directeur",
+# "ex-président"), folded: such a holder is not the head asked for
+_NOT_THE_HEAD = "".join(rf"(?<!{p} )" for p in ("vice", "sous", "ex"))
 
 
 def heads(text: str, q: QuestionAnalysis) -> bool:
@@ -259,7 +264,7 @@ def heads(text: str, q: QuestionAnalysis) -> bool:
     end = "|".join(map(re.escape, names or own))
     for role in q.head_roles:
         forms = "|".join(map(re.escape, _role_forms(role)))
-        if re.search(rf"(?<!vice )\b(?:{forms})s?{link}\s+(?:{end})\b", said):
+        if re.search(rf"{_NOT_THE_HEAD}\b(?:{forms})s?{link}\s+(?:{end})\b", said):
             return True
     return False
 
@@ -291,8 +296,9 @@ def is_definition(text: str, q: QuestionAnalysis) -> bool:
 
 
 def folded(text: str) -> str:
-    """Text lowercased, without accents, its words separated by single spaces: for finding a name as a phrase."""
-    return " " + " ".join(re.findall(r"\w+", fold_accents(text.lower()))) + " "
+    """Text lowercased, without accents, its words separated by single spaces and the whole between spaces:
+    for finding a name as a phrase (" nord france invest ")."""
+    return f" {' '.join(_folded(text).split())} "
 
 
 def says_name(text: str, name: str) -> bool:

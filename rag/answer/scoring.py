@@ -28,11 +28,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rag.answer.kinds import counted_near_number, holds, mentions
+from rag.answer.kinds import counted_near_number, folded, holds, mentions
 from rag.answer.language_gap import NONE as NO_GAP, LanguageGap
 from rag.answer.question import QuestionAnalysis
 from rag.answer.units import Unit, credit_labels, terms
-from rag.text.analysis import analyze, fold_accents
+from rag.text.analysis import analyze
 from rag.text.lexicon import garbled_words
 from rag.text.normalize import numbers_in
 from rag.text.wordlists import word_list
@@ -158,8 +158,7 @@ def qualifies_answer_class(q: QuestionAnalysis, name: str) -> bool:
     entreprise du Nord"): it narrows where to look, it is not what the question is about."""
     if not q.noun or q.kind not in CLASS_KINDS:
         return False
-    pattern = rf"\b{re.escape(q.noun)}s?\s+(?:de\s+la|de\s+l'|du|des|de|d')\s*{re.escape(fold_accents(name.lower()))}\b"
-    return re.search(pattern, fold_accents(q.text.lower()).replace("’", "'")) is not None
+    return re.search(rf" {re.escape(q.noun)}s? (?:de la|de l|du|des|de|d){re.escape(folded(name))}", folded(q.text)) is not None
 
 
 def meets_constraints(u: Unit, q: QuestionAnalysis) -> bool:
@@ -232,12 +231,12 @@ def score_units(q: QuestionAnalysis, qt: QuestionTerms, units: list[Unit], cosin
         passage = above_floor(passage_cosines[u.n - 1])
         u.evidence = ((w_cov * (own + w.context * nearby) + w.cosine * u.cosine + w.passage * passage)
                       / (w_cov + w.cosine + w.passage))
-        own_terms = u.terms | (u.prev.terms if u.prev is not None else frozenset())
-        u.about = (sum(1.0 if mentions(own_terms, name) else w.about_context if mentions(u.context, name) else 0.0
+        prev_terms = u.prev.terms if u.prev is not None else frozenset()
+        own_and_prev = u.terms | prev_terms
+        u.about = (sum(1.0 if mentions(own_and_prev, name) else w.about_context if mentions(u.context, name) else 0.0
                        for name in q.focus) / len(q.focus)) if q.focus else 0.0
         u.holds = holds(q.kind, u.text, q) and not u.heads_table  # a column header's years and ordinals are labels
-        counted = 1.0 if counted_near_number(u.text, q, u.prev.terms if u.prev is not None else frozenset()) else 0.0
-        own_and_prev = u.terms | (u.prev.terms if u.prev is not None else frozenset())
+        counted = 1.0 if counted_near_number(u.text, q, prev_terms) else 0.0
         # the focus is the passage's subject when the passage (or its heading) names it
         u.extras["focus_in_passage"] = all(mentions(u.passage_terms | own_and_prev, name) for name in distinctive)
         # a cause, a purpose or a definition (markers like "car", "pour", "désigne") counts when it is about

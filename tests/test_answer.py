@@ -21,7 +21,7 @@ from rag.assistant import REFUSAL, Assistant
 from rag.evaluation.metrics import answer_sentences
 from rag.query.followup import standalone_question
 from rag.settings import AnswerSettings
-from rag.text.analysis import analyze
+from rag.text.analysis import analyze, ranks_in
 from rag.text.sentences import split_sentences
 
 
@@ -931,3 +931,31 @@ def test_the_term_a_definition_question_asks_about_is_its_focus():
              "Soutien à la mobilité douce, piétonne et cycliste, via le plan Lorvan."]
     q, qt, ranked, _, w = _scored("Qu'est-ce que la mobilité douce ?", texts, cosine=0.9)
     assert choose(q, qt, ranked, w)[0].text == texts[1], [u.text for u in ranked]
+
+
+def test_an_ordinal_asks_for_that_rank_of_what_it_qualifies():
+    """"la première phase" is "la phase I" of the text, even when the text counts with another noun: the
+    sentence about phase II counting the asked noun answers another question. A quantity is no rank, and a
+    plural ordinal ("les premiers résultats") ranks nothing."""
+    phase_two = "Pour sa phase II, 22 sites ont rejoint le plan Lorvan."
+    phase_one = "Lors de la phase I (2018-22), 12 communes ont participé au plan Lorvan."
+    q, qt, ranked, _, w = _scored("Combien de sites ont participé à la première phase du plan Lorvan ?",
+                                  [phase_two, phase_one], cosine=0.9)
+    assert q.ordinals == {("phas", 1)}
+    assert choose(q, qt, ranked, w)[0].text == phase_one
+    assert ranks_in("Lettre d'information n°2, avec 2.400 abonnés") == {("lettr", 2), ("inform", 2)}
+    assert analyse_question("Quels sont les premiers résultats du plan ?").ordinals == frozenset()
+
+
+def test_who_does_something_is_answered_by_the_passive_of_the_verb():
+    """"Qui porte l'usine Kerlan ?": the sentence saying "portée par …" answers it, not the one naming someone
+    near the plant; and the passive names an agent even where it is no capitalised name ("lancé par l'État")."""
+    near = "« L'usine Kerlan, nous la portons à bout de bras », se félicite Xavier Morel, maire de Lorvan."
+    agent = "Elle est portée par Stellantis et Verco depuis 2021."
+    q, qt, ranked, _, w = _scored("Qui porte l'usine Kerlan ?", [f"{near} {agent}"], cosine=0.9)
+    assert q.acting_verb == "porte"
+    assert agent in [u.text for u in choose(q, qt, ranked, w)]  # after the sentence "Elle" points back to
+    launched = analyse_question("Qui a lancé le plan Lorvan ?")
+    assert launched.acting_verb == "lance"
+    assert holds("agent", "Ce plan national, lancé par l’État il y a six ans, aide les communes.", launched)
+    assert analyse_question("Qui est le maire de Lorvan ?").acting_verb == ""

@@ -23,9 +23,9 @@ from __future__ import annotations
 
 import re
 
-from rag.answer.kinds import data_of, holds, mentions, says_name
+from rag.answer.kinds import data_of, holds, mentions, names_agent, says_name
 from rag.answer.question import QuestionAnalysis
-from rag.answer.scoring import QuestionTerms, fits_kind
+from rag.answer.scoring import QuestionTerms, fits_kind, gives_ranks
 from rag.answer.units import Unit, display_text, opens_on_anaphor, terms
 from rag.query.followup import pronoun_en
 from rag.settings import AnswerSettings
@@ -120,18 +120,33 @@ def _about_focus(u: Unit, q: QuestionAnalysis) -> bool:
     return not q.focus or q.focus_carried or u.about > 0 or all(says_name(u.document, name) for name in q.focus)
 
 
+def _names_agent(u: Unit, q: QuestionAnalysis) -> bool:
+    return names_agent(u.text, q.acting_verb)
+
+
 def _best_unit(q: QuestionAnalysis, ranked: list[Unit], w: AnswerSettings) -> Unit:
     """The unit the answer starts from. A datum asked: the best unit that gives it under the question's
     constraints, else the best holding one; anything else (a cause, a definition, a description): the best
     unit, whose score already counts the kind it holds."""
     if not q.specific:
         return ranked[0]
-    best = next((u for u in ranked if fits_kind(u, q)), None) or next((u for u in ranked if u.holds), ranked[0])
+    # a unit at the rank the question's ordinal asks ("la première phase") comes first, even worded otherwise
+    # ("14 acteurs" for "combien de territoires"): at another rank it answers another question
+    best = next((u for u in ranked if fits_kind(u, q) and gives_ranks(u, q)), None)
+    if best is None and q.ordinals:
+        best = next((u for u in ranked if u.holds and gives_ranks(u, q)), None)
+    best = best or next((u for u in ranked if fits_kind(u, q)), None) or next((u for u in ranked if u.holds), ranked[0])
+    if q.acting_verb and not _names_agent(best, q):
+        # "Qui porte X ?": a sentence saying in the passive who does it ("portée par …") answers it better than one
+        # naming someone near X
+        best = next((u for u in ranked if fits_kind(u, q) and _names_agent(u, q) and gives_ranks(u, q)
+                     and u.score >= best.score * w.keep_ratio), best)
     if q.counted and not best.extras.get("counted", False):
         # "combien d'établissements": a figure followed by the counted noun answers it better than a close
-        # one from a passage that never names the noun (where fits_kind lets any figure stand)
+        # one from a passage that never names the noun (where fits_kind lets any figure stand), unless it misses
+        # the rank the best one gives ("la première phase"): then it answers another question
         best = next((u for u in ranked if fits_kind(u, q) and u.extras.get("counted", False)
-                     and u.score >= best.score * w.keep_ratio), best)
+                     and u.score >= best.score * w.keep_ratio and (gives_ranks(u, q) or not gives_ranks(best, q))), best)
     return best
 
 

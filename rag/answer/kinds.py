@@ -197,8 +197,8 @@ def holds(kind: str | None, text: str, q: QuestionAnalysis) -> bool:
         if q.role:  # "le nom du directeur de l'usine": a name said with that role, not any name near the plant
             return _says_role(text, q.noun) and any(_new_name(m.group(0), q) for m in _PERSON.finditer(text))
         return any(_new_name(m.group(0), q) for m in _PERSON.finditer(text)) or _role_noun(text, q)
-    if kind == "agent":
-        return any(_new_name(name, q) for name in _names(text)) or _role_noun(text, q)
+    if kind == "agent":  # a name, a role, or whoever the passive of the question's verb names ("lancé par l'État")
+        return any(_new_name(name, q) for name in _names(text)) or _role_noun(text, q) or names_agent(text, q.acting_verb)
     if kind == "identity":  # "Qui est X ?": the sentence giving X's role ("X, directeur du marketing de…")
         return _role_noun(text, q)
     if kind == "place":
@@ -257,7 +257,7 @@ def heads(text: str, q: QuestionAnalysis) -> bool:
     own = [w for w in q.head_of.split() if w not in STOPWORDS]
     if not own:
         return False
-    if re.search(rf"\b{re.escape(q.head_verb)}(?:e|s|es)?\s+par\b", said):
+    if names_agent(said, q.head_verb):
         return True  # the passive: "L'Observatoire … est dirigé par Anne Morel"
     link = r"(?:\s+(?:de|du|des|d|la|le|l|les|" + "|".join(map(re.escape, own)) + "))*"
     names = [folded(n).strip() for n in q.focus if folded(n) in f" {q.head_of} "]
@@ -267,6 +267,13 @@ def heads(text: str, q: QuestionAnalysis) -> bool:
         if re.search(rf"{_NOT_THE_HEAD}\b(?:{forms})s?{link}\s+(?:{end})\b", said):
             return True
     return False
+
+
+def names_agent(text: str, verb: str) -> bool:
+    """`text` says who does what `verb` (folded, as a question writes it: "porte", "organise") says, in the
+    passive: "portée par", "organisés conjointement par". A French -er verb's present ("porte") and past
+    participle ("porté") fold to the same word."""
+    return bool(verb) and re.search(rf"\b{re.escape(verb)}(?:e|s|es)?\s+(?:[a-z]+ment\s+)?par\b", folded(text)) is not None
 
 
 def _role_forms(noun: str) -> set[str]:

@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from rag.text.analysis import ROMAN_NUMERAL, analyze, fold_accents
+from rag.text.analysis import ROMAN_NUMERAL, analyze, fold_accents, ranks_in
 from rag.text.normalize import numbers_in
 from rag.text.wordlists import word_list, word_table
 
@@ -58,6 +58,7 @@ _COUNTED = re.compile(r"\b(?:combien\s+(?:de\s+|d['’]\s*)|how\s+many\s+)([^\W\
 # "Qui est Olivier Dupont ?", "Who is Jane Doe?": a name right after the verb, no determiner ("Qui est le
 # président…" asks for a person)
 _WHO_IS_NAME = re.compile(r"^\s*(?i:qui\s+(?:est|sont|était|étaient)|who\s+(?:is|are|was|were))\s+[A-ZÀ-Ý]")
+_COPULAS = frozenset(("est", "sont", "etait", "etaient", "sera", "seront", "fut", "a", "ont", "avait", "avaient"))  # French grammar: être, avoir
 _COUNT = re.compile(r"\b(?:les|the)\s+(deux|trois|quatre|cinq|six|sept|huit|neuf|dix|two|three|four|five|\d)\s+", re.I)
 
 
@@ -82,6 +83,8 @@ class QuestionAnalysis:
     head_roles: tuple[str, ...] = ()  # "Qui dirige X ?": the nouns of the role at the head of X (data/head_verbs.tsv)
     head_of: str = ""  # ... and X, folded, up to a relative clause ("la societe d etudes prospectives")
     head_verb: str = ""  # ... and the verb, folded ("dirige"), whose passive also answers ("dirigé par")
+    acting_verb: str = ""  # "Qui porte / a organisé X ?": the verb, folded ("porte", "organise"), whose passive names who
+    ordinals: frozenset[tuple[str, int]] = frozenset()  # "la première phase": (noun stem, rank), see ordinal_parts
     counted_carried: bool = False  # so does the counted noun ("Et lors de la phase I ?" after "combien de territoires")
 
     @property
@@ -283,6 +286,9 @@ def analyse_question(question: str) -> QuestionAnalysis:
     head = re.match(r"^qui\s+(?:a\s+|ont\s+)?([a-z]+)\s+(.*?)(?:\s+(?:qui|que|qu|dont|ou|selon|d apres)\b|$)", folded)
     head_roles = tuple(_head_verbs().get(head.group(1), "").split()) if head and kind in ("agent", "person") else ()
     head_of, head_verb = (head.group(2), head.group(1)) if head_roles else ("", "")
+    # "Qui porte le projet ?": the text's passive names who ("porté par Stellantis"); a copula asks who someone is
+    acting = re.match(r"^qui\s+(?:a\s+|ont\s+)?(?:[a-z]+ment\s+)?([a-z]+)\b", folded)  # "qui a finalement repris"
+    acting_verb = acting.group(1) if acting and kind in ("agent", "person") and acting.group(1) not in _COPULAS else ""
     if kind == "agent" and _WHO_IS_NAME.match(question):
         kind = "identity"  # "Qui est Olivier Dupont ?" asks who he is (his role, what he does), not for another name
     if kind is None and re.match(r"^(?:est ce|est il|sont ils|y a t il|is|are|does|do|did|can|has|have)\b", folded):
@@ -327,10 +333,19 @@ def analyse_question(question: str) -> QuestionAnalysis:
     return QuestionAnalysis(
         text=question, kind=kind, is_list=is_list, count=count, focus=focus,
         numbers=frozenset(n for n in numbers_in(question) if not _YEAR.fullmatch(n)),
-        years=frozenset(_YEAR.findall(_without_names(question, focus))), romans=frozenset(ROMAN_NUMERAL.findall(question)),
+        years=frozenset(_YEAR.findall(_without_names(question, focus))), romans=frozenset(ROMAN_NUMERAL.findall(question)), ordinals=ordinal_parts(question),
         counted=counted, noun=noun, terms=tuple(analyze(question)), also=tuple(dict.fromkeys(second)),
-        language=language, head_roles=head_roles, head_of=head_of, head_verb=head_verb,
+        language=language, head_roles=head_roles, head_of=head_of, head_verb=head_verb, acting_verb=acting_verb,
     )
+
+
+def ordinal_parts(question: str) -> frozenset[tuple[str, int]]:
+    """What the question ranks with an ordinal ("la première phase", "the second letter"): (noun stem, rank).
+    Unlike "la phase I", an ordinal is often not the text's own numbering ("le second projet" of a text saying
+    "un autre projet"): it favours the units giving that rank, it excludes none. An ordinal without its noun
+    ("Qui porte la première ?") says nothing of what is ranked: any "premières usines" would do, so it counts
+    for nothing."""
+    return frozenset((noun, rank) for noun, rank in ranks_in(question, asked=True) if noun)
 
 
 def _without_names(question: str, names: tuple[str, ...]) -> str:

@@ -32,7 +32,7 @@ from rag.answer.kinds import counted_near_number, folded, holds, mentions
 from rag.answer.language_gap import NONE as NO_GAP, LanguageGap
 from rag.answer.question import QuestionAnalysis
 from rag.answer.units import Unit, credit_labels, terms
-from rag.text.analysis import analyze
+from rag.text.analysis import analyze, ranks_in
 from rag.text.lexicon import garbled_words
 from rag.text.normalize import numbers_in
 from rag.text.wordlists import word_list
@@ -169,6 +169,15 @@ def meets_constraints(u: Unit, q: QuestionAnalysis) -> bool:
     unit_terms = u.terms | (u.prev.terms if u.prev is not None else frozenset())
     return (all(y in text for y in q.years)
             and all("roman:" + r in unit_terms or _ROMAN_VALUES.get(r) in unit_terms for r in q.romans))
+
+
+def gives_ranks(u: Unit, q: QuestionAnalysis) -> bool:
+    """The unit (or the sentence its anaphor points to) ranks what the question's ordinals rank ("la première
+    phase": "la phase I", "la première phase"; "la deuxième lettre": "Lettre d'information n°2")."""
+    if not q.ordinals:
+        return True
+    given = ranks_in(u.text) | (ranks_in(u.prev.text) if u.prev is not None else frozenset())
+    return q.ordinals <= given
 
 
 def fits_kind(u: Unit, q: QuestionAnalysis) -> bool:

@@ -67,6 +67,29 @@ def ordinal_value(word: str) -> int | None:
     return int(number) if number else None
 
 
+_RANK_TOKEN = re.compile(r"n[°o]\s?\d{1,2}\b|[^\W\d_][\w-]*|\d+\w*", re.IGNORECASE)
+
+
+def ranks_in(text: str, asked: bool = False) -> frozenset[tuple[str | None, int]]:
+    """What `text` ranks, as (stem of the noun ranked, rank): an ordinal ranks the noun after it ("la deuxième
+    phase"), a roman numeral or "n°" one of the three words before it ("phase II", "Lettre d'information n°1").
+    A quantity is no rank ("2.400 emplois"). An ordinal with no noun after it ranks something unsaid (None).
+    `asked`: a question's ranks, its singular ordinals only ("la première phase"; its "phase I" is a strict
+    constraint of its own, and a plural, "les premiers résultats", ranks nothing)."""
+    tokens = _RANK_TOKEN.findall(text)
+    found = set()
+    for i, token in enumerate(tokens):
+        numbered = re.fullmatch(r"n[°o]\s?(\d{1,2})", token, re.IGNORECASE)
+        if ROMAN_NUMERAL.fullmatch(token) or numbered:
+            if not asked:
+                value = int(numbered.group(1)) if numbered else _ROMAN_VALUES.index(token) + 1
+                found |= {(stem, value) for before in tokens[max(0, i - 3):i] for stem in analyze(before)[:1]}
+        elif not token.isdigit() and (value := ordinal_value(token)) and not (asked and token.lower().endswith("s")):
+            after = analyze(tokens[i + 1])[:1] if i + 1 < len(tokens) and not tokens[i + 1][0].isdigit() else []
+            found.add((after[0] if after else None, value))
+    return frozenset(found)
+
+
 @lru_cache(maxsize=65536)
 def _term(word: str) -> str:
     # Accents are folded BEFORE stemming: people type "universite" or "securite", and the stemmer cuts
@@ -96,6 +119,7 @@ def analyze(text: str) -> list[str]:
 # Roman numerals as capitals ("phase II", "titre IV"): analyze() reads them as their digits, and the answerer
 # keeps them apart as terms of their own ("phase I" is not "phase II").
 ROMAN_NUMERAL = re.compile(r"\b(?:I|II|III|IV|V|VI|VII|VIII)\b")
+_ROMAN_VALUES = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII")
 
 
 def roman_terms(text: str) -> frozenset[str]:

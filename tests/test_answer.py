@@ -959,3 +959,16 @@ def test_who_does_something_is_answered_by_the_passive_of_the_verb():
     assert launched.acting_verb == "lance"
     assert holds("agent", "Ce plan national, lancé par l’État il y a six ans, aide les communes.", launched)
     assert analyse_question("Qui est le maire de Lorvan ?").acting_verb == ""
+
+
+def test_a_list_asked_with_its_count_is_met_by_a_sentence_enumerating_that_many():
+    """"Quels sont les quatre chantiers… ?": the sentence enumerating four short phrases ("la mobilité, le
+    logement, l'emploi et la santé") is the list asked, even though it never says "chantiers"; the number is
+    no head noun ("les quatre chantiers" asks for chantiers)."""
+    assert analyse_question("Quels sont les quatre chantiers prioritaires du plan Lorvan ?").noun == "chantier"
+    text = ("Le plan Lorvan entre dans sa seconde période avec de nouveaux chantiers prioritaires. "
+            "« Nous voulons avancer sur la mobilité, le logement, l'emploi et la santé », dit la maire. "
+            "Le budget du plan reste stable. Les élus se réunissent chaque trimestre.")
+    q, qt, ranked, _, w = _scored("Quels sont les quatre chantiers prioritaires du plan Lorvan ?", [text], cosine=0.9)
+    assert [u.text for u in choose(q, qt, ranked, w)] == [
+        "« Nous voulons avancer sur la mobilité, le logement, l'emploi et la santé », dit la maire."]

@@ -81,6 +81,11 @@ def choose(q: QuestionAnalysis, qt: QuestionTerms, ranked: list[Unit], w: Answer
         else:  # so does a sentence naming the asked class and enumerating it ("Les principaux ingrédients : A, B et C")
             enumerating = next((u for u in ranked if u.prose and enumerates(u.text, q.noun)
                                 and u.score >= best.score * w.keep_ratio and u.extras.get("focus_in_passage", True)), None)
+        if q.count and not _enumerates_asked(best, q) and enumerated_items(best.text) != q.count:
+            # "les quatre thèmes": a sentence enumerating exactly that many ("A, B, C et D") is the list asked
+            counted = next((u for u in ranked if u.prose and enumerated_items(u.text) == q.count
+                            and u.score >= best.score * w.keep_ratio and u.extras.get("focus_in_passage", True)), None)
+            enumerating = enumerating or counted
         lists = [u for u in (grouped, enumerating) if u is not None]
         return _list_items(q, qt, min(lists, key=ranked.index) if lists else best, ranked, w)
     chosen = [best]
@@ -221,7 +226,7 @@ def _list_items(q: QuestionAnalysis, qt: QuestionTerms, best: Unit, ranked: list
     else:
         items = _announced_continued([best], q, ranked)
     wanted = q.count or 0
-    found = sum(1 for u in items if u.item) or len(items)
+    found = sum(1 for u in items if u.item) or sum(max(1, enumerated_items(u.text)) for u in items)
     for u in ranked:
         if wanted and found >= wanted or len(items) > w.max_items:
             break
@@ -232,6 +237,16 @@ def _list_items(q: QuestionAnalysis, qt: QuestionTerms, best: Unit, ranked: list
             items.append(u)
             found += 1
     return _announced_continued(items, q, ranked)
+
+
+_ITEM = r"(?:[^\W\d_][\w'’-]*\s+){0,4}[^\W\d_][\w'’-]*"
+_RUN = re.compile(rf"{_ITEM}(?:\s*,\s*{_ITEM})+\s+(?:et|and|ou|or)\s+{_ITEM}")
+
+
+def enumerated_items(text: str) -> int:
+    """Items of the longest enumeration of short phrases in `text` ("le recrutement, le foncier, l'innovation et
+    la transition environnementale" -> 4), 0 without one."""
+    return max((m.group(0).count(",") + 2 for m in _RUN.finditer(text)), default=0)
 
 
 _ENUMERATION = re.compile(r"^\s*(?:[\w'’-]+\s+){0,3}?[(:]\s*(?P<items>[^):]+)")

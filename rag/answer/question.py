@@ -178,7 +178,7 @@ def _noun_kind(after_quel: str, english: bool = False) -> tuple[str | None, str 
         known = [c for word in phrase for c in dict.fromkeys((word, _singular(word))) if c in nouns]
         if known:
             return nouns[known[-1]], known[-1]
-    while ws and ws[0] in PRENOMINAL:
+    while ws and (ws[0] in PRENOMINAL or ws[0] in _NUMBER_WORDS or ws[0].isdigit()):  # "les quatre thèmes"
         ws = ws[1:]
     if ws and ws[0] in _NAME_NOUNS:
         # "le nom du président", "le nom de la ville": a name is asked, of the class the next noun says

@@ -972,3 +972,15 @@ def test_a_list_asked_with_its_count_is_met_by_a_sentence_enumerating_that_many(
     q, qt, ranked, _, w = _scored("Quels sont les quatre chantiers prioritaires du plan Lorvan ?", [text], cosine=0.9)
     assert [u.text for u in choose(q, qt, ranked, w)] == [
         "« Nous voulons avancer sur la mobilité, le logement, l'emploi et la santé », dit la maire."]
+
+
+def test_how_long_since_asks_for_the_time_elapsed_not_for_how_long_something_took():
+    """"Depuis combien de temps…" is answered by "il y a huit ans" or "depuis 2017", not by "en deux mois";
+    "En combien de temps…" still is."""
+    since = analyse_question("Depuis combien de temps le plan Lorvan existe-t-il ?")
+    assert since.kind == "duration" and since.elapsed
+    assert not holds("duration", "Le cabinet a rencontré, en deux mois, trente industriels du plan Lorvan.", since)
+    assert holds("duration", "Ce plan, lancé il y a huit ans, aide les communes.", since)
+    assert holds("duration", "Le plan Lorvan existe depuis 2017.", since)
+    took = analyse_question("En combien de temps le cabinet a-t-il rencontré les industriels ?")
+    assert not took.elapsed and holds("duration", "Le cabinet a rencontré, en deux mois, trente industriels.", took)

@@ -28,6 +28,9 @@ _NUMBER_WORD = (r"\d[\d\s.,\u202f\u00a0]*|un|une|deux|trois|quatre|cinq|six|sept
                 r"vingt|trente|quarante|cinquante|cent|mille|quelques|plusieurs")
 _DURATION = re.compile(r"\b(?:" + _NUMBER_WORD + r")\s*(?:mois|ans|années|annees|semaines|jours|heures|décennies|"
                        r"months|years|weeks|days)\b", re.I)
+_ELAPSED = re.compile(r"\b(?:il y a|voici|depuis|since)\s+(?:(?:19|20)\d\d\b|(?:" + _NUMBER_WORD + r")\s*(?:mois|ans|années|annees|"
+                      r"semaines|jours|décennies|months|years|weeks|days)\b)|\b(?:" + _NUMBER_WORD + r")\s*(?:months|years|weeks|days)\s+ago\b",
+                      re.I)
 _MONEY = re.compile(r"(?:\d[\d\s.,\u202f\u00a0]*|\b(?:un|une|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|cent)\s+)"
                     r"(?:millions?\s+|milliards?\s+|Md\s*|M\s*|k\s*)?(?:d['’]\s*)?(?:€|euros?\b|M€|Md€|k€)"
                     r"|\b(?:un|une|deux|trois|cinq|dix|cent)\s+(?:millions?|milliards?)\b", re.I)
@@ -188,6 +191,8 @@ def holds(kind: str | None, text: str, q: QuestionAnalysis) -> bool:
         return any(new_numbers(m.group(0), q) or not re.search(r"\d", m.group(0)) for m in _MONEY.finditer(text))
     if kind == "date":
         return any(m.group(0) not in q.years for m in _DATE.finditer(text))
+    if kind == "duration" and q.elapsed:  # "il y a six ans", "depuis 2019", "six years ago"
+        return bool(_ELAPSED.search(text))
     if kind == "duration":
         return bool(_DURATION.search(text)) or bool(re.search(r"\b(?:19|20)\d\d\s*[-–/]\s*(?:19|20)\d\d\b", text))
     if kind in ("person", "agent") and q.head_roles:

@@ -101,6 +101,13 @@ class QuestionAnalysis:
                 and re.search(rf"\b{re.escape(self.noun)}\w*\s+(?:de|du|des|d['’]|of)\b", fold_accents(self.text.lower())) is not None)
 
     @property
+    def elapsed(self) -> bool:
+        """"Depuis combien de temps…", "How long ago…": the time since something began ("il y a six ans",
+        "depuis 2019"), not how long something took ("en trois mois")."""
+        return self.kind == "duration" and re.search(r"\b(?:depuis combien|how long ago|since when)\b",
+                                                     fold_accents(self.text.lower())) is not None
+
+    @property
     def named_amount(self) -> bool:
         """The sum asked is a particular quantity ("le salaire moyen", "le chiffre d'affaires"): a sum answers only
         where the text names that quantity."""

@@ -984,3 +984,12 @@ def test_how_long_since_asks_for_the_time_elapsed_not_for_how_long_something_too
     assert holds("duration", "Le plan Lorvan existe depuis 2017.", since)
     took = analyse_question("En combien de temps le cabinet a-t-il rencontré les industriels ?")
     assert not took.elapsed and holds("duration", "Le cabinet a rencontré, en deux mois, trente industriels.", took)
+
+
+def test_an_english_auxiliary_after_what_is_no_plural_noun():
+    """"What does X stand for?" asks what X means, not for a list of "does"; "What does X make?" asks for a
+    description, not a meaning; "Which ports…" is still a list."""
+    stands = analyse_question("What does LRV stand for?")
+    assert stands.kind == "definition" and not stands.is_list and stands.noun is None
+    assert analyse_question("What does Kerlan make in Lorvan?").kind is None
+    assert analyse_question("Which ports does the plan name?").is_list

@@ -48,7 +48,8 @@ PRENOMINAL = frozenset("premier premiere premiers premieres dernier derniere der
 _QUEL = re.compile(r"\b(?P<det>quel|quelle|quels|quelles|lequel|laquelle|lesquels|lesquelles|which|what)\b"
                    r"(?:\s+(?:est|sont|etait|etaient|sera|seront|fut|a ete|ont ete|is|are|was|were))?"
                    r"(?:\s+(?:le|la|les|l|un|une|des|du|de|son|sa|ses|leur|leurs|the|a|an|its|their|his|her))?"
-                   r"\s+(?P<noun>[a-z]+(?:\s+[a-z]+){0,4})")
+                   # "what does X mean", "what can…": an auxiliary there opens a clause, no noun follows
+                   r"\s+(?!(?:does|did|do|can|could|will|would|should|has|have|had)\b)(?P<noun>[a-z]+(?:\s+[a-z]+){0,4})")
 _QUOTED = re.compile(r"[«“\"]\s*([^»”\"]{2,80}?)\s*[»”\"]")
 # A capitalised word not opening the question, or an acronym; hyphenated names stay whole ("Hauts-de-France").
 _NAME = re.compile(r"(?<![\w'’-])(?:[A-ZÀ-Ý][\w’'&-]*[A-Za-zÀ-ÿ0-9]|[A-Z]{2,}\d*)")

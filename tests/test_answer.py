@@ -16,7 +16,7 @@ from rag.answer.compose import choose
 from rag.answer.kinds import acronym_expansion, folded, holds
 from rag.answer.question import analyse_question
 from rag.answer.scoring import Vocabulary, question_terms, score_units
-from rag.answer.units import display_text, is_debris, units_of, with_marker
+from rag.answer.units import display_text, footnote_calls, footnote_terms, is_debris, units_of, with_marker
 from rag.assistant import REFUSAL, Assistant
 from rag.evaluation.metrics import answer_sentences
 from rag.query.followup import standalone_question
@@ -335,7 +335,9 @@ def _scored(question: str, passages: list[str], words: str = "", cosine: float =
     w = AnswerSettings()
     vocab = Vocabulary({t: 1 for t in analyze(" ".join(passages) + " " + words)}, 50)
     q, qt = analyse_question(question), question_terms(question, frozenset(), vocab, w)
-    units = [replace(u, document=folded((documents or passages)[n - 1]))
+    whole = documents or passages
+    # as the answerer does: a footnote unit carries the word its call mark follows in the document
+    units = [replace(u, document=folded(whole[n - 1]), terms=u.terms | footnote_terms(footnote_calls(whole[n - 1]), u.text))
              for n, text in enumerate(passages, start=1) for u in units_of(text, n)]
     n = len(passages)
     ranked = score_units(q, qt, units, np.full(len(units), cosine), list(range(1, n + 1)), [cosine] * n, w)
@@ -993,3 +995,19 @@ def test_an_english_auxiliary_after_what_is_no_plural_noun():
     assert stands.kind == "definition" and not stands.is_list and stands.noun is None
     assert analyse_question("What does Kerlan make in Lorvan?").kind is None
     assert analyse_question("Which ports does the plan name?").is_list
+
+
+def test_a_footnote_speaks_of_the_word_its_call_mark_follows():
+    """"comme avec Korvel*" and, at the end, "* La jeune pousse … a levé 80 millions d'euros": the footnote is
+    about Korvel though it never names it, so it answers a question about Korvel's fund-raising. A call mark
+    shared by two footnotes is ambiguous and links nothing."""
+    article = ("Le maire salue les usines du port. « On ne gagne pas toujours, comme avec Korvel*, mais on essaie. »\n"
+               "Le port accueillera deux usines en 2026.\n"
+               "* La jeune pousse spécialisée dans les algues a été liquidée après avoir levé 80 millions d'euros.")
+    assert footnote_calls(article) == {"La jeune pousse spécialisée dans les alg": "Korvel"}
+    assert footnote_calls(article + "\n* Une autre note.") == {}
+    passages = article.split("\n")
+    q, qt, ranked, vocab, w = _scored("Combien d'argent Korvel avait-il levé ?", passages, cosine=0.9,
+                                      documents=[article] * len(passages))
+    assert refusal_reason(q, qt, ranked, vocab, w) is None
+    assert choose(q, qt, ranked, w)[0].text.startswith("La jeune pousse")

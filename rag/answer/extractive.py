@@ -24,7 +24,7 @@ from rag.answer.kinds import folded
 from rag.answer.language_gap import NONE as NO_GAP, LanguageGap, measure_gap
 from rag.answer.question import QuestionAnalysis, analyse_question
 from rag.answer.scoring import QuestionTerms, Vocabulary, question_terms, score_units
-from rag.answer.units import Unit, terms, units_of, with_marker
+from rag.answer.units import Unit, footnote_calls, footnote_terms, terms, units_of, with_marker
 from rag.query.followup import Query
 from rag.schema import Citation, Passage
 
@@ -64,6 +64,7 @@ class ExtractiveAnswerer:
         self.weights = settings.answer
         self.vocabulary = Vocabulary(*_document_frequencies(index))
         self._documents: dict[str, str] = {}
+        self._footnotes: dict[str, dict[str, str]] = {}
 
     @cached_property
     def language_gap(self) -> LanguageGap:
@@ -75,7 +76,7 @@ class ExtractiveAnswerer:
         """The weight-free part of the analysis (scripts/calibrate_answerer.py reuses it across weights)."""
         query = query if isinstance(query, Query) else Query(question=query, text=query)
         carried = frozenset().union(*(terms(w) for w in query.carried)) if query.carried else frozenset()
-        units = [replace(u, document=self.folded_document(p.doc_id))
+        units = [replace(u, document=self.folded_document(p.doc_id), terms=u.terms | self.footnote_terms(p.doc_id, u.text))
                  for n, p in enumerate(passages, start=1) for u in units_of(p.text, n, p.chunk.heading, p.chunk.title)]
         cosines = (self._unit_vectors(units, passages) @ self.embedder.encode_query(query.text) if units
                    else np.zeros(0, np.float32))
@@ -133,6 +134,15 @@ class ExtractiveAnswerer:
                 self._documents.clear()
             self._documents[doc_id] = folded(self.index.document_text(doc_id))
         return self._documents[doc_id]
+
+    def footnote_terms(self, doc_id: str, text: str) -> frozenset[str]:
+        """The terms of the word a footnote explains ("Ynsect" for "* La start-up … a levé 650 millions"), for a
+        unit that is that footnote; none for any other unit (the document's footnotes are read once)."""
+        if doc_id not in self._footnotes:
+            if len(self._footnotes) >= 256:
+                self._footnotes.clear()
+            self._footnotes[doc_id] = footnote_calls(self.index.document_text(doc_id))
+        return footnote_terms(self._footnotes[doc_id], text) if self._footnotes[doc_id] else frozenset()
 
     def stored_vectors(self, passage: Passage):
         """The passage's (sentence spans, sentence vectors) stored in the index, or None when it has no sentence."""

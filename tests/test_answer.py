@@ -13,7 +13,7 @@ import pytest
 
 from rag.answer.abstention import refusal_reason
 from rag.answer.compose import choose
-from rag.answer.kinds import acronym_expansion, folded, holds
+from rag.answer.kinds import acronym_expansion, counted_near_number, folded, holds
 from rag.answer.question import analyse_question
 from rag.answer.scoring import Vocabulary, question_terms, score_units
 from rag.answer.units import display_text, footnote_calls, footnote_terms, is_debris, units_of, with_marker
@@ -1011,3 +1011,12 @@ def test_a_footnote_speaks_of_the_word_its_call_mark_follows():
                                       documents=[article] * len(passages))
     assert refusal_reason(q, qt, ranked, vocab, w) is None
     assert choose(q, qt, ranked, w)[0].text.startswith("La jeune pousse")
+
+
+def test_a_quotation_mark_between_a_number_and_its_noun_does_not_hide_the_count():
+    """'une douzaine de "pôles d'excellence"' counts pôles: the opening quotation mark is no punctuation ending
+    the phrase, so "Combien de pôles…" is answered, not refused as giving no count of pôles."""
+    q = analyse_question("Combien de pôles la métropole de Lorvan veut-elle créer ?")
+    assert counted_near_number('La métropole de Lorvan veut créer une douzaine de "pôles d\'excellence" d\'ici 2030.', q)
+    assert counted_near_number("La métropole de Lorvan veut créer une douzaine de « pôles d'excellence ».", q)
+    assert not counted_near_number('La métropole de Lorvan veut créer une douzaine de "zones" et des pôles.', q)

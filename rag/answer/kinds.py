@@ -142,8 +142,9 @@ def _counted_nouns(after: str) -> list[str]:
     that noun is a currency or a unit of measure, the phrase after its "de" too ("d'euros d'investissements")."""
     words = [fold_accents(t.lower()) for t in re.findall(r"[dl]['’]|[^\W_][\w-]*|%|€|[^\w\s]", after)[:12]]
     k = 0
+    # an opening quotation mark before the noun is no punctuation ending the phrase: 'une douzaine de "zones…"'
     while k < len(words) and (words[k][:1].isdigit() or words[k] in _BETWEEN_NUMBER_AND_NOUN or words[k] in PRENOMINAL
-                              or words[k] in ("d'", "d’")):
+                              or words[k] in ("d'", "d’", '"', "«", "“")):
         k += 1
     nouns: list[str] = []
     while k < len(words) and (words[k][:1].isalpha() or words[k] == "€") and words[k] not in STOPWORDS:

@@ -1020,3 +1020,12 @@ def test_a_quotation_mark_between_a_number_and_its_noun_does_not_hide_the_count(
     assert counted_near_number('La métropole de Lorvan veut créer une douzaine de "pôles d\'excellence" d\'ici 2030.', q)
     assert counted_near_number("La métropole de Lorvan veut créer une douzaine de « pôles d'excellence ».", q)
     assert not counted_near_number('La métropole de Lorvan veut créer une douzaine de "zones" et des pôles.', q)
+
+
+def test_a_fraction_in_words_answers_a_question_that_gives_a_number():
+    """"Quelle part des 40 millions ira au port de Lorvan ?": "dont le quart pour le port" gives a new figure in
+    words, though the question already has a number; repeating "40 millions" alone gives none."""
+    q = analyse_question("Quelle part des 40 millions ira au port de Lorvan ?")
+    assert q.kind == "figure" and q.numbers
+    assert holds("figure", "La Région annonce 40 millions d'euros, dont le quart pour le port de Lorvan.", q)
+    assert not holds("figure", "La Région annonce 40 millions d'euros pour le port de Lorvan.", q)

@@ -185,7 +185,11 @@ def holds(kind: str | None, text: str, q: QuestionAnalysis) -> bool:
                        for m in _STANDALONE_NUMBER.finditer(text) if new_numbers(m.group(0), q))
         if q.counted:
             text = _without_measures(_MONEY.sub(" ", text), q.counted)
-        return bool(new_numbers(text, q)) or bool(_FIGURE_WORDS.search(text) and not q.numbers)
+        # a figure in words the question does not say ("dont la moitié" for "quelle part des 20 milliards")
+        asked = set(re.findall(r"[^\W\d_]+", fold_accents(q.text.lower())))
+        return bool(new_numbers(text, q)) or any(
+            not q.numbers or not set(re.findall(r"[^\W\d_]+", fold_accents(m.group(0).lower()))) <= asked
+            for m in _FIGURE_WORDS.finditer(text))
     if kind == "amount":
         if q.named_amount and not set(analyze(q.noun)) <= set(analyze(text)):
             return False  # "le salaire moyen": a sum the sentence does not call a salary is another sum

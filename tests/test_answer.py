@@ -1029,3 +1029,17 @@ def test_a_fraction_in_words_answers_a_question_that_gives_a_number():
     assert q.kind == "figure" and q.numbers
     assert holds("figure", "La Région annonce 40 millions d'euros, dont le quart pour le port de Lorvan.", q)
     assert not holds("figure", "La Région annonce 40 millions d'euros pour le port de Lorvan.", q)
+
+
+def test_a_sentence_spelling_out_an_acronym_supports_it_as_the_focus():
+    """"Qu'a présenté Korvel au Salon de la RV ?": the sentence saying "au Salon de la réalité virtuelle" speaks
+    of the RV the question names, so the focus is supported and the question is answered; so for "Forum de
+    l'AV", read as two names, the acronym alone one of them."""
+    for question, text in [
+            ("Qu'a présenté Korvel au Salon de la RV ?",
+             "Korvel a présenté son plan d'usine au Salon de la réalité virtuelle de Nantes."),
+            ("Qu'a présenté Korvel au Forum de l'AV ?",
+             "Korvel a présenté son plan d'usine au Forum de l'aviation verte de Nantes.")]:
+        q, qt, ranked, vocab, w = _scored(question, [text], "rv av", cosine=0.9)
+        assert any(name in q.focus for name in ("Salon de la RV", "AV")), q.focus
+        assert refusal_reason(q, qt, ranked, vocab, w) is None, question

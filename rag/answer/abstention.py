@@ -101,8 +101,15 @@ def refusal_reason(q: QuestionAnalysis, qt: QuestionTerms, ranked: list[Unit], v
         def says_something(u: Unit) -> bool:
             return not u.debris and (u.prose or u.item or q.kind is not None or q.is_list)
 
+        acronyms = [word for word in re.findall(r"[\w-]+", name) if len(word) > 1 and word.isupper()]
+        spelled = {s for word in acronyms for s in analyze(word)}
+
+        def names_it(u: Unit) -> bool:  # or spells out its acronyms: "l'IA" is "l'intelligence artificielle"
+            return stems <= u.terms or (bool(acronyms) and stems - spelled <= u.terms
+                                        and all(acronym_expansion(u.text, a) or set(analyze(a)) <= u.terms for a in acronyms))
+
         support = max((u.evidence for u in ranked
-                       if stems <= u.terms and (says_something(u) or (q.specific and fits_kind(u, q)))), default=0.0)
+                       if names_it(u) and (says_something(u) or (q.specific and fits_kind(u, q)))), default=0.0)
         if support < w.focus_threshold:
             return "focus-unsupported"
     return None

@@ -1043,3 +1043,14 @@ def test_a_sentence_spelling_out_an_acronym_supports_it_as_the_focus():
         q, qt, ranked, vocab, w = _scored(question, [text], "rv av", cosine=0.9)
         assert any(name in q.focus for name in ("Salon de la RV", "AV")), q.focus
         assert refusal_reason(q, qt, ranked, vocab, w) is None, question
+
+
+def test_a_cause_marker_does_not_lift_a_sentence_far_from_the_question():
+    """"Pourquoi les ventes de Korvel pourraient-elles reculer ?": the sentence saying so ("ces ventes pourraient
+    reculer, alors que les taxes restent élevées") answers, not a sentence far from the question that merely
+    holds a causal marker ("entraîne"); a marker still decides between close candidates."""
+    answer = "Mais ces ventes pourraient bien reculer, alors que les taxes à l'export restent élevées."
+    other = "Chez Korvel, la crise entraîne des bifurcations dans l'industrie."
+    q, qt, ranked, _, w = _scored("Pourquoi les ventes de Korvel pourraient-elles reculer ?", [other, answer])
+    assert q.kind == "cause"
+    assert choose(q, qt, ranked, w)[0].text == answer

@@ -132,6 +132,7 @@ def question_terms(text: str, carried: frozenset[str], vocab: Vocabulary, w: Ans
     return QuestionTerms(weights, frozenset(t for t in weights if vocab.df.get(t, 0)))
 
 
+_MARKED_KINDS = frozenset({"cause", "definition"})  # kinds told by a marker word in the sentence (rag.answer.kinds)
 _ROMAN_VALUES = {"I": "1", "II": "2", "III": "3", "IV": "4", "V": "5", "VI": "6", "VII": "7", "VIII": "8"}
 
 
@@ -253,8 +254,10 @@ def score_units(q: QuestionAnalysis, qt: QuestionTerms, units: list[Unit], cosin
         # relocalise" is not answered by why relocation is topical). A datum asked is already sought about
         # the focus (fits_kind).
         kind_about_focus = q.specific or not q.focus or q.focus_carried or u.extras["focus_in_passage"]
+        kind_bonus = w.kind * (float(u.holds and kind_about_focus) if q.kind else 0.0)
+        u.extras["marker_bonus"] = kind_bonus if q.kind in _MARKED_KINDS else 0.0
         u.score = (u.evidence
-                   + w.kind * (float(u.holds and kind_about_focus) if q.kind else 0.0) + w.counted * counted + w.focus * u.about
+                   + (0.0 if q.kind in _MARKED_KINDS else kind_bonus) + w.counted * counted + w.focus * u.about
                    + w.prior / ranks[u.n - 1] - w.debris * float(u.debris and not u.item)
                    + w.list * float(q.is_list and u.group is not None))
         u.extras["counted"] = bool(counted)
@@ -266,6 +269,14 @@ def score_units(q: QuestionAnalysis, qt: QuestionTerms, units: list[Unit], cosin
         u.extras["property_cosine"] = above_floor(property_cosines[i]) if property_cosines is not None else u.cosine
         if q.years or q.romans:  # "en 2019", "la phase I": a unit under other constraints answers another question
             u.score += w.constraint * float(meets_constraints(u, q))
+    # a cause or definition marker ("car", "entraîne", "désigne") is a weak sign, which many sentences hold: it
+    # counts in proportion to the unit's evidence, so that it ranks close candidates without lifting a sentence
+    # far from the question above the one that answers it
+    top_evidence = max((u.evidence for u in units), default=0.0)
+    for u in units:
+        bonus = u.extras.pop("marker_bonus", 0.0)
+        if bonus and top_evidence > 0:
+            u.score += bonus * u.evidence / top_evidence
     # a unit whose every word the question already says ("Agence Hauts-de-France 2020-2040", a title line)
     # restates it and answers nothing
     said = set(q.terms) | set(qt.weights) | focus_stems

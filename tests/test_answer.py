@@ -984,6 +984,8 @@ def test_how_long_since_asks_for_the_time_elapsed_not_for_how_long_something_too
     assert not holds("duration", "Le cabinet a rencontré, en deux mois, trente industriels du plan Lorvan.", since)
     assert holds("duration", "Ce plan, lancé il y a huit ans, aide les communes.", since)
     assert holds("duration", "Le plan Lorvan existe depuis 2017.", since)
+    assert holds("duration", "Le programme a été lancé il y a un an.", since)  # a singular unit of time too
+    assert holds("duration", "La visite dure 40 minutes.", analyse_question("Combien de temps dure la visite ?"))
     took = analyse_question("En combien de temps le cabinet a-t-il rencontré les industriels ?")
     assert not took.elapsed and holds("duration", "Le cabinet a rencontré, en deux mois, trente industriels.", took)
 

@@ -26,11 +26,11 @@ _MONTHS = ("janvier|février|fevrier|mars|avril|mai|juin|juillet|août|aout|sept
 _DATE = re.compile(r"\b(?:(?:19|20)\d\d|" + _MONTHS + r"|printemps|été|automne|hiver|trimestre|semestre)\b", re.I)
 _NUMBER_WORD = (r"\d[\d\s.,\u202f\u00a0]*|un|une|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|quinze|"
                 r"vingt|trente|quarante|cinquante|cent|mille|quelques|plusieurs")
-_DURATION = re.compile(r"\b(?:" + _NUMBER_WORD + r")\s*(?:mois|ans|années|annees|semaines|jours|heures|décennies|"
-                       r"months|years|weeks|days)\b", re.I)
-_ELAPSED = re.compile(r"\b(?:il y a|voici|depuis|since)\s+(?:(?:19|20)\d\d\b|(?:" + _NUMBER_WORD + r")\s*(?:mois|ans|années|annees|"
-                      r"semaines|jours|décennies|months|years|weeks|days)\b)|\b(?:" + _NUMBER_WORD + r")\s*(?:months|years|weeks|days)\s+ago\b",
-                      re.I)
+_TIME_UNITS = (r"mois|ans?|années?|annees?|semaines?|jours?|heures?|minutes?|décennies?|decennies?|"
+               r"months?|years?|weeks?|days?|hours?|minutes?")  # singular too: "un an", "une semaine"
+_DURATION = re.compile(r"\b(?:" + _NUMBER_WORD + r")\s*(?:" + _TIME_UNITS + r")\b", re.I)
+_ELAPSED = re.compile(r"\b(?:il y a|voici|depuis|since)\s+(?:(?:19|20)\d\d\b|(?:" + _NUMBER_WORD + r")\s*(?:" + _TIME_UNITS + r")\b)"
+                      r"|\b(?:" + _NUMBER_WORD + r")\s*(?:" + _TIME_UNITS + r")\s+ago\b", re.I)
 _MONEY = re.compile(r"(?:\d[\d\s.,\u202f\u00a0]*|\b(?:un|une|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|cent)\s+)"
                     r"(?:millions?\s+|milliards?\s+|Md\s*|M\s*|k\s*)?(?:d['’]\s*)?(?:€|euros?\b|M€|Md€|k€)"
                     r"|\b(?:un|une|deux|trois|cinq|dix|cent)\s+(?:millions?|milliards?)\b", re.I)

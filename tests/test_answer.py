@@ -632,6 +632,10 @@ def test_a_credit_line_under_a_map_answers_only_a_question_about_credits():
     assert any(u.text.startswith("Réalisation") for u in ranked)
     assert units_of(credit, 1)[0].credit
     assert not units_of("Sources d'énergie : la Région finance trois parcs éoliens.", 1)[0].credit
+    # a map's scale bar glued before the credit, and a cartography credit, are credit lines too
+    assert units_of("0 50 Km´Réalisation : Office Varenne, atelier de cartographie", 1)[0].credit
+    assert units_of("20 km cartographie: Office Varenne - carte n°12", 1)[0].credit
+    assert not units_of("Les 20 km de côte de Lorvan attirent les touristes.", 1)[0].credit
 
 
 def test_a_lone_asterisk_line_is_a_footnote_not_a_list_item():

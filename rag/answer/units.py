@@ -58,7 +58,9 @@ def _credit_label() -> re.Pattern:
     words = "|".join(re.escape(x) for x in labels if x[-1].isalpha())
     numbered = "|".join(re.escape(x) for x in labels if x.endswith("n°"))
     marks = "|".join(re.escape(x) for x in labels if not x[-1].isalpha() and not x.endswith("n°"))
-    return re.compile(rf"^(?:(?:{words})\s*:|(?:{numbered})\s*\d|(?:{marks}))", re.IGNORECASE)
+    # a map's scale bar may come first, glued to the credit ("0 100 Km´Réalisation : Agence…")
+    scale = r"(?:\d[\d\s]*\s*km\W*)?"
+    return re.compile(rf"^{scale}(?:(?:{words})\s*:|(?:{numbered})\s*\d|(?:{marks}))", re.IGNORECASE)
 
 
 _CREDIT = _credit_label()

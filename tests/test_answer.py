@@ -1060,3 +1060,15 @@ def test_a_cause_marker_does_not_lift_a_sentence_far_from_the_question():
     q, qt, ranked, _, w = _scored("Pourquoi les ventes de Korvel pourraient-elles reculer ?", [other, answer])
     assert q.kind == "cause"
     assert choose(q, qt, ranked, w)[0].text == answer
+
+
+def test_a_definition_from_headings_only_is_refused():
+    """"Qu'est-ce qu'une fiche-action ?" over a report whose only mentions are headings ("MOBILITÉ FICHES-
+    ACTIONS", "EMPLOI FICHES-ACTIONS") is refused: a heading names the term, it does not define it; a sentence
+    saying what it is answers."""
+    headings = "MOBILITÉ FICHES-ACTIONS\n\nEMPLOI FICHES-ACTIONS\n\nLOGEMENT FICHES-ACTIONS"
+    q, qt, ranked, vocab, w = _scored("Qu'est-ce qu'une fiche-action ?", [headings], cosine=0.9)
+    assert q.kind == "definition" and refusal_reason(q, qt, ranked, vocab, w) == "no-sentence"
+    sentence = "Une fiche-action décrit une mesure du plan, son budget et son calendrier."
+    q, qt, ranked, vocab, w = _scored("Qu'est-ce qu'une fiche-action ?", [headings, sentence], cosine=0.9)
+    assert refusal_reason(q, qt, ranked, vocab, w) is None

@@ -89,6 +89,8 @@ def refusal_reason(q: QuestionAnalysis, qt: QuestionTerms, ranked: list[Unit], v
         return "weak-evidence"
     if q.specific and typed_support(q, qt, ranked, w) < w.kind_threshold:
         return "no-answer-of-kind"
+    if q.kind == "definition" and not any(u.prose and not u.debris for u in ranked[:TOP_UNITS]):
+        return "no-sentence"  # headings and labels naming the term ("SÉCURITÉ INDUSTRIELLE MICRO-SCÉNARIOS") define nothing
     for name in q.focus:
         if qualifies_answer_class(q, name):
             continue  # it narrows the answer; the answer need not name it

@@ -15,7 +15,7 @@ from rag.answer.abstention import refusal_reason
 from rag.answer.compose import choose
 from rag.answer.kinds import acronym_expansion, counted_near_number, folded, holds
 from rag.answer.question import analyse_question
-from rag.answer.scoring import Vocabulary, question_terms, score_units
+from rag.answer.scoring import Vocabulary, meets_constraints, question_terms, score_units
 from rag.answer.units import display_text, footnote_calls, footnote_terms, is_debris, units_of, with_marker
 from rag.assistant import REFUSAL, Assistant
 from rag.evaluation.metrics import answer_sentences
@@ -1072,3 +1072,22 @@ def test_a_definition_from_headings_only_is_refused():
     sentence = "Une fiche-action décrit une mesure du plan, son budget et son calendrier."
     q, qt, ranked, vocab, w = _scored("Qu'est-ce qu'une fiche-action ?", [headings, sentence], cosine=0.9)
     assert refusal_reason(q, qt, ranked, vocab, w) is None
+
+
+def test_a_passage_about_one_phase_puts_its_sentences_under_that_phase():
+    """"Quels outils… pour la phase II ?": in a section opening on "la deuxième phase" and naming no other, the
+    sentence listing the tools is under phase II though it does not repeat it; asked for phase I, those tools
+    are no answer (a passage naming both phases scopes nothing)."""
+    section = ("Lancée en 2024, la deuxième phase du plan Lorvan change de méthode. Les élus du plan se réunissent "
+               "chaque mois. Trois outils sont proposés aux communes : des chefs de projets, des missions d'ingénierie.")
+    other = "Lors de la phase I, 14 communes ont rejoint le plan Lorvan."
+    tools = "Trois outils sont proposés aux communes : des chefs de projets, des missions d'ingénierie."
+    q, qt, ranked, _, w = _scored("Quels outils sont proposés aux communes pour la phase II du plan Lorvan ?", [section, other])
+    unit = next(u for u in ranked if u.text == tools)
+    assert unit.passage_ranks == {2} and meets_constraints(unit, q)
+    assert tools in [u.text for u in choose(q, qt, ranked, w)]
+    q, qt, ranked, _, w = _scored("Quels outils sont proposés aux communes pour la phase I du plan Lorvan ?", [section, other],
+                                  cosine=0.9)
+    assert tools not in [u.text for u in choose(q, qt, ranked, w)]
+    both = units_of("La phase I a réuni 14 communes. La phase II en réunit 18. Trois outils sont proposés.", 1)
+    assert both[-1].passage_ranks == {1, 2}

@@ -25,7 +25,7 @@ import re
 
 from rag.answer.kinds import data_of, holds, mentions, names_agent, says_name
 from rag.answer.question import QuestionAnalysis
-from rag.answer.scoring import QuestionTerms, fits_kind, gives_ranks
+from rag.answer.scoring import QuestionTerms, fits_kind, gives_ranks, meets_constraints
 from rag.answer.units import Unit, display_text, opens_on_anaphor, terms
 from rag.query.followup import pronoun_en
 from rag.settings import AnswerSettings
@@ -232,6 +232,8 @@ def _list_items(q: QuestionAnalysis, qt: QuestionTerms, best: Unit, ranked: list
             break
         if u in items or any(_same_text(u, c) for c in items) or u.score < best.score * w.keep_ratio:
             continue
+        if not meets_constraints(u, q):
+            continue  # an item of phase II is no item of what "la phase I" asks for
         if (not q.kind or u.holds) and (u.item or u.prose) and (wanted or enumerates(u.text, q.noun)
                                                                 or _new_share(u, set().union(*(c.terms for c in items)), qt) >= w.completes):
             items.append(u)

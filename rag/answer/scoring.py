@@ -165,11 +165,13 @@ def qualifies_answer_class(q: QuestionAnalysis, name: str) -> bool:
 def meets_constraints(u: Unit, q: QuestionAnalysis) -> bool:
     """The unit (or the sentence its anaphor points to) has the question's years and its numbered phases or
     parts: "phase II" is met by "phase II", "deuxième phase" or "seconde phase" (the analysis reads ordinals
-    as numbers)."""
+    as numbers); so is every unit of a passage whose only rank is that one ("De nouveaux outils. Lancée sur
+    2024-2027, la deuxième phase… trois outils…")."""
     text = u.text + " " + (u.prev.text if u.prev is not None else "")
     unit_terms = u.terms | (u.prev.terms if u.prev is not None else frozenset())
     return (all(y in text for y in q.years)
-            and all("roman:" + r in unit_terms or _ROMAN_VALUES.get(r) in unit_terms for r in q.romans))
+            and all("roman:" + r in unit_terms or _ROMAN_VALUES.get(r) in unit_terms
+                    or u.passage_ranks == {int(_ROMAN_VALUES[r])} for r in q.romans))
 
 
 def gives_ranks(u: Unit, q: QuestionAnalysis) -> bool:

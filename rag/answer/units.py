@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from rag.query.followup import pronoun_en
-from rag.text.analysis import STOPWORDS, analyze, roman_terms, words
+from rag.text.analysis import STOPWORDS, analyze, ranks_in, roman_terms, words
 from rag.text.sentences import split_sentences
 from rag.text.wordlists import word_list
 
@@ -135,6 +135,9 @@ class Unit:
     credit: bool = False  # a credit line under a map or photo ("Réalisation : …", "© …"): who made the figure
     context: frozenset[str] = frozenset()  # terms of the sentence before and of the section heading
     passage_terms: frozenset[str] = frozenset()  # terms of the whole passage and its heading
+    # the ranks the passage gives (rag.text.analysis.ranks_in): a passage speaking of "la deuxième phase" only
+    # puts all its sentences under phase II
+    passage_ranks: frozenset[int] = frozenset()
     # the whole document, folded (rag.answer.kinds.folded): an article names a person once, then speaks of
     # "le président de région"
     document: str = ""
@@ -158,6 +161,7 @@ def units_of(text: str, n: int, heading: str | None = None, title: str | None = 
     heading_terms = terms(heading) if heading else frozenset()
     # what the passage is about: its words, its section's heading and its document's title
     passage_terms = terms(text) | heading_terms | (terms(title) if title else frozenset())
+    passage_ranks = frozenset(rank for _, rank in ranks_in(f"{heading or ''}\n{text}"))
     out: list[Unit] = []
     group_id = 0
     in_group = False
@@ -201,7 +205,7 @@ def units_of(text: str, n: int, heading: str | None = None, title: str | None = 
             out.append(Unit(n=n, start=start, end=end, text=shown, terms=unit_terms, prose=stop_words >= 3,
                             debris=is_debris(shown), credit=is_credit(shown), item=bool(bullet), group=group_id if bullet else None,
                             prev=out[-1] if anaphoric else None, context=frozenset(context),
-                            passage_terms=passage_terms))
+                            passage_terms=passage_terms, passage_ranks=passage_ranks))
         i = j
     _attach_table_headers(out, text, heading_terms)
     return out

@@ -1091,3 +1091,25 @@ def test_a_passage_about_one_phase_puts_its_sentences_under_that_phase():
     assert tools not in [u.text for u in choose(q, qt, ranked, w)]
     both = units_of("La phase I a réuni 14 communes. La phase II en réunit 18. Trois outils sont proposés.", 1)
     assert both[-1].passage_ranks == {1, 2}
+
+
+def test_a_follow_up_asking_que_keeps_its_own_kind_and_pads_with_nothing_about_others():
+    """"Que fabrique-t-elle ?" after "Pour quelle entreprise travaille-t-il ?" asks for a thing: it takes no
+    "quelle entreprise" from the conversation (it had been read as asking for a company's name); and a
+    further unit must speak of one of the names the conversation carried (a table row about another company's
+    "fabrication" is padding)."""
+    from rag.answer.extractive import _analyse
+
+    history = [("Pour quelle entreprise travaille Paul Morel ?", "Paul Morel, directeur du marketing de Kerlan [1].")]
+    query = standalone_question("Que fabrique-t-elle ?", history)
+    assert "quelle" not in query.carried and "Kerlan" in query.carried
+    q = _analyse(query)
+    assert q.kind is None and q.focus_carried
+    kerlan = "Kerlan, concepteur de manettes de jeux, relocalise sa production à Douai."
+    row = "VERRIERES DU NORD Arques 23.13Z Fabrication de verre creux 1 000 à 1 999 salariés."
+    w = AnswerSettings()
+    vocab = Vocabulary({t: 1 for t in analyze(kerlan + " " + row)}, 50)
+    qt = question_terms(query.text, frozenset(analyze(" ".join(query.carried))), vocab, w)
+    units = [replace(u, document=folded(text)) for n, text in enumerate([kerlan, row], start=1) for u in units_of(text, n)]
+    ranked = score_units(q, qt, units, np.full(len(units), 0.9), [1, 2], [0.9, 0.9], w)
+    assert [u.text for u in choose(q, qt, ranked, w)] == [kerlan]

@@ -122,7 +122,9 @@ def _about_focus(u: Unit, q: QuestionAnalysis) -> bool:
     document names the question's focus (an article names a person once, then says "le président de
     région"). A further unit from elsewhere answers another question, however many of the question's other
     words it shares ("le rôle de X": a sentence on another actor's role)."""
-    return not q.focus or q.focus_carried or u.about > 0 or all(says_name(u.document, name) for name in q.focus)
+    if q.focus_carried:  # names taken from the conversation, some of them incidental: one of them will do
+        return u.about > 0 or any(says_name(u.document, name) for name in q.focus)
+    return not q.focus or u.about > 0 or all(says_name(u.document, name) for name in q.focus)
 
 
 def _names_agent(u: Unit, q: QuestionAnalysis) -> bool:

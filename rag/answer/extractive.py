@@ -25,7 +25,7 @@ from rag.answer.language_gap import NONE as NO_GAP, LanguageGap, measure_gap
 from rag.answer.question import QuestionAnalysis, analyse_question
 from rag.answer.scoring import QuestionTerms, Vocabulary, question_terms, score_units
 from rag.answer.units import Unit, footnote_calls, footnote_terms, terms, units_of, with_marker
-from rag.query.followup import Query
+from rag.query.followup import Query, has_question_word
 from rag.schema import Citation, Passage
 
 
@@ -209,7 +209,7 @@ def _analyse(query: Query) -> QuestionAnalysis:
     if not query.carried:
         return own
     carried = analyse_question(" ".join(query.carried))
-    if own.kind is None and not own.is_list:
+    if own.kind is None and not own.is_list and not has_question_word(query.question):
         own = replace(own, kind=carried.kind, is_list=carried.is_list, counted=own.counted or carried.counted,
                       noun=own.noun or carried.noun, counted_carried=own.counted is None and carried.counted is not None)
     if not own.focus:  # "Que signifie ce sigle ?": what the question points back to is its focus

@@ -149,9 +149,12 @@ def _names(text: str, start: int = 0, end: int | None = None) -> list[str]:
     return [m.group(0) for m in _NAME.finditer(text, start, end) if not _sentence_initial_word(text, m)]
 
 
-def _has_question_word(text: str) -> bool:
+def has_question_word(text: str) -> bool:
+    """The question asks with its own interrogative: "combien", "quel…", or "que"/"qu'"/"quoi" opening it ("Que
+    fabrique-t-elle ?" asks for a thing: it takes no question word from the conversation)."""
     ws = words(text)
-    return any(w in ("combien", "quand", "qui", "ou", "pourquoi", "comment") or w.startswith("quel") for w in ws)
+    return (any(w in ("combien", "quand", "qui", "ou", "pourquoi", "comment", "quoi") or w.startswith("quel") for w in ws)
+            or re.match(r"\s*(?:que\b|qu['’])", text, re.IGNORECASE) is not None)
 
 
 def _is_value(word: str) -> bool:
@@ -192,7 +195,7 @@ def standalone_question(question: str, history: list[tuple[str, str]] | None) ->
     rank = elided_item(question)
     extra: list[str] = []
     seen = set(own)
-    if not _has_question_word(question):
+    if not has_question_word(question):
         for user, _ in reversed(turns):
             qw = next((w for w in _WORD.findall(user) if w.lower() in _QUESTION_WORDS), None)
             if qw:

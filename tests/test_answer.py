@@ -517,6 +517,15 @@ def test_a_long_sentence_is_cut_around_what_answers_keeping_its_complement_and_e
     assert "d'aides fiscales et de prêts bonifiés" in shown, shown
     assert len(shown.split()) < ranked[0].words
 
+    # the relative clauses describing the same antecedent stay: "qui fabrique…", a bracket, "et qui entend…"
+    sentence = ("Une aide de 20 000 euros sur un programme de 300 000 euros est versée à la jeune entreprise "
+                "lorvanaise Kelvio, qui fabrique « les turbines les plus légères du marché » (moins de deux kilos), "
+                "et qui « entend se tourner vers les usages maritimes », en ouvrant un second atelier près du port "
+                "de Lorvan avant la fin de l'année prochaine.")
+    q, qt, ranked, _, w = _scored("Que fait l'entreprise Kelvio ?", [sentence])
+    shown = quoted_text(ranked[0], q, qt, 45)
+    assert "qui fabrique" in shown and "usages maritimes" in shown, shown
+
 
 def test_a_description_or_cause_is_answered_by_the_best_unit_not_the_first_with_a_marker():
     """A "pourquoi" question: a sentence holding "car" about something else does not go before the sentence

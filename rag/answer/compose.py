@@ -31,6 +31,7 @@ from rag.query.followup import pronoun_en
 from rag.settings import AnswerSettings
 
 _ENUMERATED_COMPLEMENT = re.compile(r"(?:de|du|des|d['’])\s*\w", re.I)
+_GOES_ON = re.compile(r"(?:(?:et|mais|ou)\s+)?(?:qui|dont|où|ou)\b|[(]", re.I)  # a relative clause or bracket on the same antecedent
 _CLAUSE_BREAK = re.compile(r"(?<=[,;:])\s+|\s+(?=[–—(])|(?<=[)])\s+")
 
 
@@ -328,10 +329,17 @@ def quoted_text(u: Unit, q: QuestionAnalysis, qt: QuestionTerms, max_words: int)
     # the clause right after the last one holding something asked is its complement ("X a proposé, dans un
     # rapport, de créer…"): what a "que propose X" asks for, though it shares no word with the question
     asked_at = [k for k, p in enumerate(pieces) if useful(p)]
-    complement = asked_at[-1] + 1 if asked_at and not q.specific else None
+    complement: set[int] = set()
+    if asked_at and not q.specific:
+        # ... and so are the relative clauses and brackets that go on describing the same antecedent ("…
+        # Asterodyn, qui produit des drones (jusqu'à 400 km/h), et qui entend élargir sa gamme")
+        k = asked_at[-1] + 1
+        while k < len(pieces) and (not complement or _GOES_ON.match(pieces[k])):
+            complement.add(k)
+            k += 1
     i, j = 0, len(pieces)
     while j - i > 1 and len(" ".join(pieces[i:j]).split()) > max_words:
-        if not useful(pieces[j - 1]) and j - 1 != complement:
+        if not useful(pieces[j - 1]) and j - 1 not in complement:
             j -= 1
         elif not useful(pieces[i]):
             i += 1

@@ -1122,3 +1122,14 @@ def test_a_follow_up_asking_que_keeps_its_own_kind_and_pads_with_nothing_about_o
     units = [replace(u, document=folded(text)) for n, text in enumerate([kerlan, row], start=1) for u in units_of(text, n)]
     ranked = score_units(q, qt, units, np.full(len(units), 0.9), [1, 2], [0.9, 0.9], w)
     assert [u.text for u in choose(q, qt, ranked, w)] == [kerlan]
+
+
+def test_a_share_of_an_unnamed_whole_is_a_share_of_what_the_conversation_was_about():
+    """"Quelle part pour le port ?" after a question on a 40-million plan: the share's whole is the plan, so
+    the question carries the conversation's words; "Quelle part des 40 millions…" names its whole, and the
+    verb "part" is no share."""
+    history = [("Quel est le montant du plan Lorvan ?", "La Région annonce 40 millions d'euros, dont le quart pour le port [1].")]
+    query = standalone_question("Quelle part pour le port ?", history)
+    assert "Lorvan" in query.carried and "montant" in query.carried
+    assert standalone_question("Quelle part des 40 millions ira au port ?", history).carried == ()
+    assert standalone_question("Quand part le premier bateau du port ?", history).carried == ()

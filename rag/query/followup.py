@@ -120,7 +120,19 @@ def depends_on_conversation(question: str) -> bool:
     ws = words(question)
     pointers = {w for i, w in enumerate(ws) if w in _POINTERS and not (w == "ce" and i and ws[i - 1] == "est")}  # "qu'est-ce"
     return (bool(ws) and ws[0] in ("et", "and") or bool(pointers) or not analyze(question) or pronoun_en(question)
-            or object_pronoun(question) or elided_item(question) is not None)
+            or object_pronoun(question) or elided_item(question) is not None or share_of_unnamed_whole(question))
+
+
+# Nouns of a share of a whole (French and English grammar: part, moitié, tiers, quart, proportion, pourcentage;
+# share, half, proportion, percentage): without their "de …" ("of …"), the whole is the conversation's.
+_SHARE = re.compile(r"\b(?:la|le|une|un|quelle|quel|sa|son|leur|cette|ce|the|a|what|which|its|their)\s+"
+                    r"(?:part|moitie|tiers|quart|proportion|pourcentage|share|half|percentage)\b(?!\s+(?:de|du|des|d|of)\b)")
+
+
+def share_of_unnamed_whole(question: str) -> bool:
+    """"Quelle part pour le datacenter ?" after a question on a 20-billion plan: a share whose whole is not said
+    is a share of what the conversation was about."""
+    return _SHARE.search(" ".join(words(question))) is not None
 
 
 def enumerated_item(answer: str, rank: int) -> tuple[int, int] | None:

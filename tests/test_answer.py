@@ -1133,3 +1133,19 @@ def test_a_share_of_an_unnamed_whole_is_a_share_of_what_the_conversation_was_abo
     assert "Lorvan" in query.carried and "montant" in query.carried
     assert standalone_question("Quelle part des 40 millions ira au port ?", history).carried == ()
     assert standalone_question("Quand part le premier bateau du port ?", history).carried == ()
+
+
+def test_a_sentence_is_quoted_once_even_when_it_is_both_chosen_and_an_antecedent():
+    """"Cette PME souhaitait relocaliser…" chosen, and also the sentence that "cette relocalisation" points back
+    to: it is quoted once, before the sentence pointing back (scoring works on copies of the units, so the
+    antecedent is a copy of the chosen sentence, not the same object)."""
+    from rag.answer.compose import _with_antecedents
+
+    text = ("Cette PME souhaitait relocaliser une partie de sa production du côté de Lorvan. « Nous dépendions "
+            "beaucoup de l'Asie », pointe Paul Morel, directeur de Kerlan qui facilite cette relocalisation.")
+    first, second = units_of(text, 1)
+    assert second.prev is first
+    q, qt, *_ = _scored("Pourquoi Kerlan voulait-elle relocaliser sa production ?", [text])
+    scored = [replace(second, score=1.0), replace(first, score=0.9)]
+    shown = _with_antecedents(scored, qt)
+    assert [u.text for u in shown] == [first.text, second.text]

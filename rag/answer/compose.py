@@ -295,14 +295,22 @@ def _announced_continued(items: list[Unit], q: QuestionAnalysis, ranked: list[Un
 
 def _with_antecedents(chosen: list[Unit], qt: QuestionTerms) -> list[Unit]:
     """Put before an anaphoric unit the sentence it points to, when that one holds an asked term it lacks."""
+    def at(u: Unit) -> tuple[int, int, int]:  # a unit's place: the antecedent is a copy made before scoring
+        return u.n, u.start, u.end
+
     shown: list[Unit] = []
+    chosen_at = {at(u): u for u in chosen}
     for u in chosen:
         p = u.prev
-        # what the units already shown say is not missing: an antecedent repeating it adds nothing
-        missing = set(qt.weights) - u.terms - set().union(*(s.terms for s in shown))
-        if p is not None and p not in shown and p not in chosen and any(t in p.terms for t in missing):
-            shown.append(p)
-        if u not in shown:
+        shown_at = {at(s) for s in shown}
+        if p is not None and at(p) in chosen_at and at(p) not in shown_at:
+            shown.append(chosen_at[at(p)])  # chosen too: it goes before the sentence pointing back to it
+        elif p is not None and at(p) not in shown_at:
+            # what the units already shown say is not missing: an antecedent repeating it adds nothing
+            missing = set(qt.weights) - u.terms - set().union(*(s.terms for s in shown))
+            if any(t in p.terms for t in missing):
+                shown.append(p)
+        if at(u) not in {at(s) for s in shown}:
             shown.append(u)
     return shown
 

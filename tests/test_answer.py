@@ -1149,3 +1149,18 @@ def test_a_sentence_is_quoted_once_even_when_it_is_both_chosen_and_an_antecedent
     scored = [replace(second, score=1.0), replace(first, score=0.9)]
     shown = _with_antecedents(scored, qt)
     assert [u.text for u in shown] == [first.text, second.text]
+
+
+def test_a_rare_name_the_corpus_writes_keeps_a_paraphrased_question_in_scope():
+    """Most words of "Quel industriel fabriquera les accumulateurs des citadines K7 et K9 de la marque au
+    losange ?" are unknown to the corpus, but "K7 et K9" is written in one passage: the topic is there, so the
+    question is not refused as out of vocabulary; a capitalised common word ("Génération") is no such name."""
+    text = ("Deux usines suivront, dont celle de Norvolt à Lorvan, qui doit produire les batteries des véhicules "
+            "Orel (modèles K7 et K9). Les jeunes générations rejoignent l'industrie.")
+    question = "Quel industriel fabriquera les accumulateurs des citadines K7 et K9 de la marque au losange ?"
+    q, qt, ranked, vocab, w = _scored(question, [text], cosine=0.9)
+    assert 1.0 - qt.known_share >= w.out_of_vocabulary  # mostly words the corpus never uses
+    assert refusal_reason(q, qt, ranked, vocab, w) != "out-of-vocabulary"
+    q, qt, ranked, vocab, w = _scored("Comment un apprenti obtient-il la carte Génération Lorvanaise de transport ?",
+                                      [text], cosine=0.9)
+    assert refusal_reason(q, qt, ranked, vocab, w) is not None

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 
-from rag.answer.kinds import acronym_expansion
+from rag.answer.kinds import acronym_expansion, folded, says_name
 from rag.answer.question import QuestionAnalysis
 from rag.answer.scoring import QuestionTerms, Vocabulary, fits_kind, qualifies_answer_class
 from rag.answer.units import Unit
@@ -70,6 +70,18 @@ def typed_support(q: QuestionAnalysis, qt: QuestionTerms, units: list[Unit], w: 
                 if fits_kind(u, q) and (not words_needed or u.extras.get("property", 0.0) > 0)), default=0.0)
 
 
+def _names_a_known_rarity(q: QuestionAnalysis, ranked: list[Unit], vocab: Vocabulary, w: AnswerSettings) -> bool:
+    """The question names something the corpus speaks of in a few passages only (every stem of the name in no
+    more than `rare_name_df` chunks), and one of the best units writes that name as such ("R4 et R5"; not
+    "générations" for a capitalised "Génération")."""
+    for name in q.focus:
+        stems = [s for s in analyze(name) if not s.isdigit()]
+        if (stems and all(0 < vocab.df.get(s, 0) <= w.rare_name_df for s in stems)
+                and any(says_name(folded(u.text), name) for u in ranked[:TOP_UNITS])):
+            return True
+    return False
+
+
 def refusal_reason(q: QuestionAnalysis, qt: QuestionTerms, ranked: list[Unit], vocab: Vocabulary,
                    w: AnswerSettings) -> str | None:
     """Why the evidence is too weak to answer (a short tag), or None to answer."""
@@ -83,7 +95,8 @@ def refusal_reason(q: QuestionAnalysis, qt: QuestionTerms, ranked: list[Unit], v
         return "unknown-name"
     # most of a French question is words the corpus never uses: its topic is not in the documents. An English
     # question's words are unknown to a French corpus anyway: its embedding similarity decides (weak-evidence).
-    if q.language == "fr" and 1.0 - qt.known_share >= w.out_of_vocabulary:
+    # A rare name the corpus knows ("R4 et R5") says the topic is there, however the rest is worded.
+    if q.language == "fr" and 1.0 - qt.known_share >= w.out_of_vocabulary and not _names_a_known_rarity(q, ranked, vocab, w):
         return "out-of-vocabulary"
     if max(u.evidence for u in ranked[:TOP_UNITS]) < w.evidence_threshold:
         return "weak-evidence"

@@ -1164,3 +1164,13 @@ def test_a_rare_name_the_corpus_writes_keeps_a_paraphrased_question_in_scope():
     q, qt, ranked, vocab, w = _scored("Comment un apprenti obtient-il la carte Génération Lorvanaise de transport ?",
                                       [text], cosine=0.9)
     assert refusal_reason(q, qt, ranked, vocab, w) is not None
+
+
+def test_a_property_asked_only_in_words_the_corpus_never_uses_is_a_near_miss():
+    """"Où se trouve le siège de Norvolt ?": the corpus speaks of Norvolt, never of a "siège", so a place near
+    Norvolt's name is no answer; "Où est basée Norvolt ?" asks in words the corpus uses and is answered."""
+    text = "Le projet a été présenté à Lorvan par Norvolt, basée à Arles, en février dernier."
+    q, qt, ranked, vocab, w = _scored("Où se trouve le siège de Norvolt ?", [text], cosine=0.9)
+    assert refusal_reason(q, qt, ranked, vocab, w) == "unknown-property"
+    q, qt, ranked, vocab, w = _scored("Où est basée Norvolt ?", [text], cosine=0.9)
+    assert refusal_reason(q, qt, ranked, vocab, w) is None

@@ -22,7 +22,7 @@ import re
 
 from rag.answer.kinds import acronym_expansion, folded, says_name
 from rag.answer.question import QuestionAnalysis
-from rag.answer.scoring import QuestionTerms, Vocabulary, fits_kind, qualifies_answer_class
+from rag.answer.scoring import QuestionTerms, Vocabulary, class_noun_terms, fits_kind, qualifies_answer_class
 from rag.answer.units import Unit
 from rag.settings import AnswerSettings
 from rag.text.analysis import analyze
@@ -70,6 +70,17 @@ def typed_support(q: QuestionAnalysis, qt: QuestionTerms, units: list[Unit], w: 
                 if fits_kind(u, q) and (not words_needed or u.extras.get("property", 0.0) > 0)), default=0.0)
 
 
+def _asks_only_unknown_property(q: QuestionAnalysis, qt: QuestionTerms) -> bool:
+    """What the question asks about its subject is said only in words the corpus never uses ("Où se trouve le
+    siège de Brookfield ?": "siège"): the documents speak of the subject, not of that property. The subject's
+    names and the class noun of the answer ("quel montant") are not the property."""
+    if not q.focus:
+        return False
+    names = set().union(*(analyze(name) for name in q.focus))
+    asked = [t for t in qt.weights if t not in names and t not in class_noun_terms(q) and not t.isdigit()]
+    return bool(asked) and not any(t in qt.known for t in asked)
+
+
 def _names_a_known_rarity(q: QuestionAnalysis, ranked: list[Unit], vocab: Vocabulary, w: AnswerSettings) -> bool:
     """The question names something the corpus speaks of in a few passages only (every stem of the name in no
     more than `rare_name_df` chunks), and one of the best units writes that name as such ("R4 et R5"; not
@@ -100,6 +111,8 @@ def refusal_reason(q: QuestionAnalysis, qt: QuestionTerms, ranked: list[Unit], v
         return "out-of-vocabulary"
     if max(u.evidence for u in ranked[:TOP_UNITS]) < w.evidence_threshold:
         return "weak-evidence"
+    if q.specific and q.language == "fr" and _asks_only_unknown_property(q, qt):
+        return "unknown-property"
     if q.specific and typed_support(q, qt, ranked, w) < w.kind_threshold:
         return "no-answer-of-kind"
     if q.kind == "definition" and not any(u.prose and not u.debris for u in ranked[:TOP_UNITS]):

@@ -1174,3 +1174,18 @@ def test_a_property_asked_only_in_words_the_corpus_never_uses_is_a_near_miss():
     assert refusal_reason(q, qt, ranked, vocab, w) == "unknown-property"
     q, qt, ranked, vocab, w = _scored("Où est basée Norvolt ?", [text], cosine=0.9)
     assert refusal_reason(q, qt, ranked, vocab, w) is None
+
+
+def test_a_summing_up_sentence_takes_the_items_given_before_it():
+    """"Ces trois usines représentent 900 emplois" sums up the plants named in the sentences before it: asked
+    "Quelles sont les trois usines de Lorvan ?", those sentences are the list, not the sentences after it nor
+    another sentence that happens to name three places."""
+    text = ("La première usine, celle de Norvolt à Arles, a ouvert en 2023. Deux autres suivront : celle de Kelvio "
+            "à Brest et celle d'Orel à Sète. « Ces trois usines de Lorvan représentent 900 emplois », dit le maire. "
+            "Le pari reste risqué. La concurrence est forte.")
+    other = "Sur le territoire du Hainaut, du Douaisis et du Cambraisis, un cabinet a rencontré trois industriels de Lorvan."
+    q, qt, ranked, _, w = _scored("Quelles sont les trois usines de Lorvan ?", [text, other], cosine=0.9)
+    chosen = [u.text for u in choose(q, qt, ranked, w)]
+    assert chosen[:2] == ["La première usine, celle de Norvolt à Arles, a ouvert en 2023.",
+                          "Deux autres suivront : celle de Kelvio à Brest et celle d'Orel à Sète."], chosen
+    assert other not in chosen and "Le pari reste risqué." not in chosen

@@ -82,10 +82,14 @@ def choose(q: QuestionAnalysis, qt: QuestionTerms, ranked: list[Unit], w: Answer
         else:  # so does a sentence naming the asked class and enumerating it ("Les principaux ingrédients : A, B et C")
             enumerating = next((u for u in ranked if u.prose and enumerates(u.text, q.noun)
                                 and u.score >= best.score * w.keep_ratio and u.extras.get("focus_in_passage", True)), None)
-        if q.count and not _enumerates_asked(best, q) and enumerated_items(best.text) != q.count:
+        if (q.count and not _enumerates_asked(best, q) and enumerated_items(best.text) != q.count
+                and announced_count(best.text, q.noun) != q.count):  # "Ces trois gigafactories…": the items are near it
             # "les quatre thèmes": a sentence enumerating exactly that many ("A, B, C et D") is the list asked
+            # ... when it, or the sentence before it, shares a word with the question ("la deuxième phase… de
+            # nouvelles priorités" before the four themes): any sentence of three names is no list of three plants
             counted = next((u for u in ranked if u.prose and enumerated_items(u.text) == q.count
-                            and u.score >= best.score * w.keep_ratio and u.extras.get("focus_in_passage", True)), None)
+                            and u.score >= best.score * w.keep_ratio and u.extras.get("focus_in_passage", True)
+                            and (u.terms | u.context) & set(qt.weights)), None)
             enumerating = enumerating or counted
         lists = [u for u in (grouped, enumerating) if u is not None]
         return _list_items(q, qt, min(lists, key=ranked.index) if lists else best, ranked, w)
@@ -286,8 +290,15 @@ def _announced_continued(items: list[Unit], q: QuestionAnalysis, ranked: list[Un
         announced = announced_count(item.text, q.noun) if item.group is None else None
         if not announced:
             continue
+        lacking = max(0, announced - _enumerated(item.text))
+        if opens_on_anaphor(item.text.lstrip("\"«“ ")):
+            # "Ces trois gigafactories représentent…" sums up items already given: the sentences before it
+            preceding = sorted((u for u in ranked if u.n == item.n and u.end <= item.start), key=lambda u: u.start)
+            back = [u for u in preceding[len(preceding) - lacking:] if not any(_same_text(u, c) for c in out)]
+            out[-1:-1] = back
+            continue
         following = sorted((u for u in ranked if u.n == item.n and u.start >= item.end), key=lambda u: u.start)
-        for u in following[: max(0, announced - _enumerated(item.text))]:
+        for u in following[:lacking]:
             if u not in out and not any(_same_text(u, c) for c in out):
                 out.append(u)
     return out

@@ -1189,3 +1189,17 @@ def test_a_summing_up_sentence_takes_the_items_given_before_it():
     assert chosen[:2] == ["La première usine, celle de Norvolt à Arles, a ouvert en 2023.",
                           "Deux autres suivront : celle de Kelvio à Brest et celle d'Orel à Sète."], chosen
     assert other not in chosen and "Le pari reste risqué." not in chosen
+
+
+def test_a_list_is_not_padded_by_a_sentence_whose_only_new_word_is_the_asked_class():
+    """"Quelles entreprises portent l'usine Norvolt ?": after the sentence naming them, a sentence that only
+    says "entreprises" again is padding; a sentence naming the class and enumerating its members after a colon
+    is a list even with brackets in its items ("Ports : Lorvan (59), Arles (62)")."""
+    answer = "Il s'agissait de l'usine Norvolt à Arles, portée par Kelvio, Orel et Varenne, inaugurée en 2023."
+    other = "Cap sur les données : « Aucun pôle n'est complet », pointe la rue Cambon, saluant les contrats des entreprises."
+    q, qt, ranked, _, w = _scored("Quelles entreprises portent l'usine Norvolt ?", [answer, other], cosine=0.9,
+                                  documents=[f"{answer} {other}"] * 2)
+    assert [u.text for u in choose(q, qt, ranked, w)] == [answer]
+    from rag.answer.compose import enumerates
+
+    assert enumerates("Ports stratégiques : Lorvan (59), Arles (62), Sète (34) ; sites : Brest (29)", "port")

@@ -241,8 +241,10 @@ def _list_items(q: QuestionAnalysis, qt: QuestionTerms, best: Unit, ranked: list
             continue
         if not meets_constraints(u, q):
             continue  # an item of phase II is no item of what "la phase I" asks for
+        # the asked class noun ("quelles entreprises") names what every item is: saying it again adds nothing
+        covered = set().union(*(c.terms for c in items)) | set(terms(q.noun or ""))
         if (not q.kind or u.holds) and (u.item or u.prose) and (wanted or enumerates(u.text, q.noun)
-                                                                or _new_share(u, set().union(*(c.terms for c in items)), qt) >= w.completes):
+                                                                or _new_share(u, covered, qt) >= w.completes):
             items.append(u)
             found += 1
     return _announced_continued(items, q, ranked)
@@ -258,7 +260,9 @@ def enumerated_items(text: str) -> int:
     return max((m.group(0).count(",") + 2 for m in _RUN.finditer(text)), default=0)
 
 
-_ENUMERATION = re.compile(r"^\s*(?:[\w'’-]+\s+){0,3}?[(:]\s*(?P<items>[^):]+)")
+# after the class noun and up to three words: items in brackets, or after a colon up to the next ";" or ":"
+# (their own brackets, "Dunkerque (59), Calais (62)", are set aside)
+_ENUMERATION = re.compile(r"^\s*(?:[\w'’-]+\s+){0,3}?(?:\((?P<bracketed>[^)]+)\)|:\s*(?P<items>(?:[^;:()]|\([^)]*\))+))")
 
 
 def enumerates(text: str, noun: str | None) -> bool:
@@ -274,7 +278,8 @@ def enumerates(text: str, noun: str | None) -> bool:
     for m in re.finditer(r"[^\W\d_][\w'’-]*", text):
         if stems & set(analyze(m.group(0))):
             e = _ENUMERATION.match(text[m.end():])
-            if e and len([x for x in re.split(r"[,;]|\bet\b|\band\b", e.group("items")) if x.strip()]) >= 2:
+            items = re.sub(r"\([^)]*\)", " ", (e.group("bracketed") or e.group("items") or "")) if e else ""
+            if len([x for x in re.split(r"[,;]|\bet\b|\band\b", items) if x.strip()]) >= 2:
                 return True
     return False
 

@@ -1203,3 +1203,12 @@ def test_a_list_is_not_padded_by_a_sentence_whose_only_new_word_is_the_asked_cla
     from rag.answer.compose import enumerates
 
     assert enumerates("Ports stratégiques : Lorvan (59), Arles (62), Sète (34) ; sites : Brest (29)", "port")
+
+
+def test_an_imperative_list_question_names_the_class_it_lists():
+    """"Citez les ports de Lorvanie" lists ports: the noun after the imperative's article is the class, so a
+    sentence naming the class and enumerating it ("Ports : Lorvan (59), Arles (62)") starts the answer rather
+    than a bullet list of something else."""
+    q = analyse_question("Citez les sites aéronautiques de Lorvanie.")
+    assert q.is_list and q.noun == "site"
+    assert analyse_question("Listez les entreprises accompagnées par le plan.").noun == "entreprise"

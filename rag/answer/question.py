@@ -308,6 +308,12 @@ def analyse_question(question: str) -> QuestionAnalysis:
     is_list = kind == "list" or det in ("quels", "quelles", "lesquels", "lesquelles") or plural_noun
     if kind == "list":
         kind = None
+        # "Citez les sites aéronautiques…": the noun after the imperative's article names the class listed
+        listed = re.search(r"\b(?:citez|listez|enumerez|nommez|list|name)\s+(?:les|des|tous les|toutes les|the|all the)\s+"
+                           r"(?P<noun>[a-z]+(?:\s+[a-z]+){0,4})", folded)
+        if listed and noun is None:
+            kind, noun = _noun_kind(listed.group("noun"), question_language(question) == "en")
+            noun = noun or _singular(listed.group("noun").split()[0])
     # positions are in " " + folded: a later interrogative right after "et"/"and", or opening a second
     # sentence ("C'est un gros employeur ? Combien de salariés…"), is a second question, possibly of the same
     # kind ("combien… et combien…": a second datum)

@@ -1212,3 +1212,19 @@ def test_an_imperative_list_question_names_the_class_it_lists():
     q = analyse_question("Citez les sites aéronautiques de Lorvanie.")
     assert q.is_list and q.noun == "site"
     assert analyse_question("Listez les entreprises accompagnées par le plan.").noun == "entreprise"
+
+
+def test_a_numbered_part_says_which_count_is_asked_when_no_unit_of_it_counts_the_noun():
+    """"Combien de sites ont participé à la phase I du plan Lorvan ?": the text counts phase I in "communes" and
+    phase II in "sites"; phase I's count answers (not refused for want of "sites", nor replaced by phase II's).
+    A unit merely saying "première" of something else is no unit of phase I."""
+    phase_one = "Lors de la phase I (2018-22), 12 communes ont participé au plan Lorvan."
+    phase_two = "Pour sa phase II, 22 sites ont rejoint le plan Lorvan."
+    q, qt, ranked, vocab, w = _scored("Combien de sites ont participé à la phase I du plan Lorvan ?", [phase_two, phase_one],
+                                      cosine=0.9)
+    assert refusal_reason(q, qt, ranked, vocab, w) is None
+    assert choose(q, qt, ranked, w)[0].text == phase_one
+    grant = "Une première subvention de 30 000 euros a été versée à Norvolt pour ses drones du plan Lorvan."
+    q, qt, ranked, vocab, w = _scored("Combien de drones ont été financés pendant la phase I du plan Lorvan ?",
+                                      [grant, phase_two], cosine=0.9)
+    assert refusal_reason(q, qt, ranked, vocab, w) is not None

@@ -192,7 +192,7 @@ def fits_kind(u: Unit, q: QuestionAnalysis) -> bool:
                       and (q.counted in u.passage_terms or u.extras.get("counted_in_corpus", False)))
     return (u.holds and meets_constraints(u, q)
             and (not q.focus or q.focus_carried or u.extras.get("focus_in_passage", False))
-            and (not counted_needed or u.extras.get("counted", False)))
+            and (not counted_needed or u.extras.get("counted", False) or u.extras.get("counted_waived", False)))
 
 
 def score_units(q: QuestionAnalysis, qt: QuestionTerms, units: list[Unit], cosines: np.ndarray,
@@ -271,6 +271,15 @@ def score_units(q: QuestionAnalysis, qt: QuestionTerms, units: list[Unit], cosin
         u.extras["property_cosine"] = above_floor(property_cosines[i]) if property_cosines is not None else u.cosine
         if q.years or q.romans:  # "en 2019", "la phase I": a unit under other constraints answers another question
             u.score += w.constraint * float(meets_constraints(u, q))
+    # "Combien de territoires… la phase I ?": when no unit of phase I counts territories, the one counting phase I's
+    # "acteurs" answers; the numbered part says which count is asked, the counted noun may be worded otherwise
+    if q.counted and q.romans:
+        # the unit numbers the same thing ("la phase I"), not merely anything first ("une première subvention")
+        asked_ranks = {r for r in ranks_in(q.text) if r[0]}
+        numbered = [u for u in units if u.holds and meets_constraints(u, q) and asked_ranks & ranks_in(u.text)]
+        if not any(u.extras["counted"] for u in numbered):
+            for u in numbered:
+                u.extras["counted_waived"] = True
     # a cause or definition marker ("car", "entraîne", "désigne") is a weak sign, which many sentences hold: it
     # counts in proportion to the unit's evidence, so that it ranks close candidates without lifting a sentence
     # far from the question above the one that answers it

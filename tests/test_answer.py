@@ -1228,3 +1228,14 @@ def test_a_numbered_part_says_which_count_is_asked_when_no_unit_of_it_counts_the
     q, qt, ranked, vocab, w = _scored("Combien de drones ont été financés pendant la phase I du plan Lorvan ?",
                                       [grant, phase_two], cosine=0.9)
     assert refusal_reason(q, qt, ranked, vocab, w) is not None
+
+
+def test_a_question_coordinating_two_complements_gets_a_datum_for_each():
+    """"Quels montants Lorvan consacre-t-elle pour le port et pour les écoles ?": the sum for the port, then
+    the sum for the schools from another passage; not a second sum about the port."""
+    port = "Lorvan consacre 40 millions d'euros à son port, dont 10 millions d'euros pour les quais du port."
+    schools = "Pour les écoles, la ville de Lorvan a voté un budget de 12 millions d'euros."
+    for question in ("Quels montants Lorvan consacre-t-elle pour le port et pour les écoles ?",
+                     "Quel montant Lorvan consacre-t-elle au port et aux écoles ?"):
+        q, qt, ranked, _, w = _scored(question, [port, schools], cosine=0.9)
+        assert [u.text for u in choose(q, qt, ranked, w)] == [port, schools], question

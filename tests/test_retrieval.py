@@ -177,3 +177,21 @@ def test_a_chunk_carries_part_of_the_previous_chunks_keyword_score(retriever, in
         expected = bm25[row] + (index_settings.context_weight * bm25[row - 1] if same_section else 0.0)
         assert np.isclose(with_context[row], expected), row
     assert [p.chunk_id for p in retriever.search(query, k=5, mode="bm25")] == [p.chunk_id for p in plain.search(query, k=5, mode="bm25")]
+
+
+def test_a_question_coordinating_two_complements_finds_a_passage_for_each(retriever):
+    """"… pour la défense et pour les gigafactories": the sums for defence are in the defence articles, the
+    gigafactory money in another document; the best passage for each complement alone is among the k."""
+    from rag.query.coordination import coordination
+
+    question = "Quels montants la Région mobilise-t-elle pour la défense et pour les gigafactories ?"
+    both = coordination(question)
+    assert both.questions == ("Quels montants la Région mobilise-t-elle pour la défense ?",
+                              "Quels montants la Région mobilise-t-elle pour les gigafactories ?")
+    passages = retriever.search(question, k=5)
+    assert len(passages) == 5 and [p.rank for p in passages] == [1, 2, 3, 4, 5]
+    assert any("81 millions" in p.text for p in passages)  # the gigafactory money
+    assert any("défense" in p.text.lower() for p in passages)
+    # "du" is "de" with its article: two complements; without a repeated preposition, one complement
+    assert coordination("Quel est le montant de la subvention et du projet ?").second == "projet"
+    assert coordination("Quel est le montant accordé par la Région et l'État ?") is None

@@ -27,6 +27,7 @@ from rag.answer.kinds import data_of, holds, mentions, names_agent, says_name
 from rag.answer.question import QuestionAnalysis
 from rag.answer.scoring import QuestionTerms, fits_kind, gives_ranks, meets_constraints
 from rag.answer.units import Unit, display_text, opens_on_anaphor, terms
+from rag.query.coordination import coordination
 from rag.query.followup import pronoun_en
 from rag.settings import AnswerSettings
 
@@ -51,6 +52,28 @@ def _new_datum(u: Unit, chosen: list[Unit], kind: str, q: QuestionAnalysis) -> b
     """The unit gives a datum of `kind` none of the chosen units gives (a new number, date or name)."""
     given = set().union(*(data_of(kind, c.text, q) for c in chosen))
     return bool(data_of(kind, u.text, q) - given)
+
+
+def _cover_aspects(chosen: list[Unit], q: QuestionAnalysis, ranked: list[Unit], best: Unit, w: AnswerSettings) -> list[Unit]:
+    """"Quels montants pour la défense et pour les gigafactories ?": a datum for each coordinated complement,
+    when the chosen units say nothing of one of them (added to `chosen`, which is returned)."""
+    for aspect in coordinated_aspects(q.text) if q.specific else []:
+        said = set().union(*(c.terms | (c.prev.terms if c.prev is not None else frozenset()) | c.context for c in chosen))
+        if aspect & said:
+            continue
+        extra = next((u for u in ranked if fits_kind(u, q) and aspect & (u.terms | u.context)
+                      and _new_datum(u, chosen, q.kind, q) and u.score >= best.score * w.keep_ratio), None)
+        if extra is not None and len(chosen) < w.max_units:
+            chosen.append(extra)
+    return chosen
+
+
+def coordinated_aspects(question: str) -> list[frozenset[str]]:
+    """The terms of each of two coordinated complements of the question, or [] ("les montants pour la défense
+    et pour les gigafactories" -> [{défense}, {gigafactory}]; rag.query.coordination)."""
+    c = coordination(question)
+    aspects = [frozenset(terms(c.first)), frozenset(terms(c.second))] if c else []
+    return aspects if all(aspects) else []
 
 
 def _new_share(u: Unit, covered: set[str], qt: QuestionTerms) -> float:
@@ -92,12 +115,14 @@ def choose(q: QuestionAnalysis, qt: QuestionTerms, ranked: list[Unit], w: Answer
                             and (u.terms | u.context) & set(qt.weights)), None)
             enumerating = enumerating or counted
         lists = [u for u in (grouped, enumerating) if u is not None]
-        return _list_items(q, qt, min(lists, key=ranked.index) if lists else best, ranked, w)
+        return _cover_aspects(_list_items(q, qt, min(lists, key=ranked.index) if lists else best, ranked, w),
+                              q, ranked, best, w)
     chosen = [best]
     for kind in q.also:  # "… et quand ?": the unit giving the second thing asked, unless already there
         extra = _second_ask(kind, q, chosen, ranked, w)
         if extra is not None:
             chosen.append(extra)
+    _cover_aspects(chosen, q, ranked, best, w)
     if not q.specific:
         covered = set().union(*(u.terms for u in chosen))
         for u in ranked:

@@ -14,12 +14,14 @@ distribution of every allowed chunk; only the top `candidates` of each ranking e
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Iterable
 
 import numpy as np
 from rag.errors import InputError
 from rag.index.embeddings import Embedder, get_embedder
 from rag.index.interface import ScoreRequest, Store
+from rag.query.coordination import coordination
 from rag.retrieval.fusion import NORMALISATIONS, convex_fusion, top_rows
 from rag.retrieval.sources import SourceReference, document_terms, find_source_reference
 from rag.schema import Passage
@@ -116,12 +118,33 @@ class Retriever:
 
     def search_named(self, query: str, k: int | None = None, mode: str | None = None,
                      doc_ids: Iterable[str] | None = None) -> tuple[list[Passage], SourceReference | None]:
-        """`search`, with the source document the question named (None without one or with doc_ids)."""
+        """`search`, with the source document the question named (None without one or with doc_ids).
+
+        A question coordinating two complements ("pour la défense et pour les gigafactories") may need two
+        documents: the best passage for each complement alone is kept among the k, after the whole
+        question's best ones."""
         self.index.refresh()
         query, k, mode, ids = self.check(query, k, mode, doc_ids)
         ref = None if ids else self.source_reference(query)
         if ref:
             query = ref.query
+        passages = self._search(query, k, mode, ids, ref)
+        both = coordination(query)
+        if both is None or k < 3:
+            return passages, ref
+        kept = {p.chunk_id for p in passages}
+        extra = []
+        for alone in both.questions:
+            best = next(iter(self._search(alone, k, mode, ids, ref)), None)
+            if best is not None and best.chunk_id not in kept:
+                extra.append(best)
+                kept.add(best.chunk_id)
+        if not extra:
+            return passages, ref
+        merged = passages[:k - len(extra)] + extra
+        return [replace(p, rank=i + 1) for i, p in enumerate(merged)], ref
+
+    def _search(self, query: str, k: int, mode: str, ids, ref: SourceReference | None) -> list[Passage]:
         n = max(k, self.settings.candidates)
         scored = self.index.score(ScoreRequest(
             mode=mode, query_vector=self.embedder.encode_query(query) if mode in ("dense", "hybrid") else None,
@@ -150,7 +173,7 @@ class Retriever:
                     dense_score=None if dense is None else float(dense[pos[row]]),
                     bm25_score=None if bm25 is None else float(bm25[pos[row]]))
             for i, (row, chunk) in enumerate(zip(order, self.index.chunks_at(order)))
-        ], ref
+        ]
 
     @staticmethod
     def _pool(mode: str, rows: np.ndarray, dense, bm25, preferred: np.ndarray, k: int, n: int) -> list[int]:

@@ -70,12 +70,20 @@ def ordinal_value(word: str) -> int | None:
 _RANK_TOKEN = re.compile(r"n[°o]\s?\d{1,2}\b|[^\W\d_][\w-]*|\d+\w*", re.IGNORECASE)
 
 
+# a cheap first look: most texts rank nothing, and tokenising them all costs milliseconds per question
+_RANK_HINT = re.compile(r"(?i:\b(?:premi|deuxi|second|troisi|quatri|cinqui|sixi|septi|huiti|first|third|fourth|fifth|sixth)"
+                        r"|\b\d+(?:er|ère|re|e|ème|eme|nd)\b|\bn[°o]\s?\d)|\b(?:I|II|III|IV|V|VI|VII|VIII)\b")
+
+
+@lru_cache(maxsize=4096)
 def ranks_in(text: str, asked: bool = False) -> frozenset[tuple[str | None, int]]:
     """What `text` ranks, as (stem of the noun ranked, rank): an ordinal ranks the noun after it ("la deuxième
     phase"), a roman numeral or "n°" one of the three words before it ("phase II", "Lettre d'information n°1").
     A quantity is no rank ("2.400 emplois"). An ordinal with no noun after it ranks something unsaid (None).
     `asked`: a question's ranks, its singular ordinals only ("la première phase"; its "phase I" is a strict
     constraint of its own, and a plural, "les premiers résultats", ranks nothing)."""
+    if not _RANK_HINT.search(text):
+        return frozenset()
     tokens = _RANK_TOKEN.findall(text)
     found = set()
     for i, token in enumerate(tokens):

@@ -489,7 +489,7 @@ def test_two_questions_of_the_same_kind_get_a_datum_each():
 def test_a_list_question_takes_the_sentence_enumerating_the_asked_class():
     """"Quelles entreprises…": a sentence naming companies in brackets after the word is items of the answer,
     though it shares few words with the question."""
-    from rag.answer.compose import enumerates
+    from rag.answer.kinds import enumerates
 
     text = ("Le cabinet Orvel a présenté l'étude sur la robotisation des PME du textile à Lorvan. "
             "Il s'appuie sur des entretiens avec des entreprises (Tissor, Filam, Lainex).")
@@ -1200,7 +1200,7 @@ def test_a_list_is_not_padded_by_a_sentence_whose_only_new_word_is_the_asked_cla
     q, qt, ranked, _, w = _scored("Quelles entreprises portent l'usine Norvolt ?", [answer, other], cosine=0.9,
                                   documents=[f"{answer} {other}"] * 2)
     assert [u.text for u in choose(q, qt, ranked, w)] == [answer]
-    from rag.answer.compose import enumerates
+    from rag.answer.kinds import enumerates
 
     assert enumerates("Ports stratégiques : Lorvan (59), Arles (62), Sète (34) ; sites : Brest (29)", "port")
 
@@ -1239,3 +1239,16 @@ def test_a_question_coordinating_two_complements_gets_a_datum_for_each():
                      "Quel montant Lorvan consacre-t-elle au port et aux écoles ?"):
         q, qt, ranked, _, w = _scored(question, [port, schools], cosine=0.9)
         assert [u.text for u in choose(q, qt, ranked, w)] == [port, schools], question
+
+
+def test_a_list_of_a_class_in_common_nouns_holds_what_a_list_question_asks():
+    """"Auprès de quels acteurs la mission a-t-elle mené des entretiens ?": "auprès d'acteurs variés
+    (communes, laboratoires, syndicats professionnels)" names the class and its members, which are common
+    nouns, not names: it answers, ahead of a line of names that merely mentions interviews."""
+    answer = ("Faute d'ateliers, la mission a mené des entretiens auprès d'acteurs variés (communes, laboratoires, "
+              "syndicats professionnels).")
+    names = "Entretiens : « Lorvan avance » (Paul MOREL, Agence de Lorvan) et « Un port agile » (Anne VIDAL, Port d'Arles)."
+    q, qt, ranked, _, w = _scored("Auprès de quels acteurs la mission a-t-elle mené des entretiens ?", [names, answer],
+                                  cosine=0.9)
+    assert q.is_list and q.kind == "agent"
+    assert choose(q, qt, ranked, w)[0].text == answer

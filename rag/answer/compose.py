@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 
-from rag.answer.kinds import data_of, holds, mentions, names_agent, says_name
+from rag.answer.kinds import data_of, enumerates, holds, mentions, names_agent, says_name
 from rag.answer.question import QuestionAnalysis
 from rag.answer.scoring import QuestionTerms, fits_kind, gives_ranks, meets_constraints
 from rag.answer.units import Unit, display_text, opens_on_anaphor, terms
@@ -283,30 +283,6 @@ def enumerated_items(text: str) -> int:
     """Items of the longest enumeration of short phrases in `text` ("le recrutement, le foncier, l'innovation et
     la transition environnementale" -> 4), 0 without one."""
     return max((m.group(0).count(",") + 2 for m in _RUN.finditer(text)), default=0)
-
-
-# after the class noun and up to three words: items in brackets, or after a colon up to the next ";" or ":"
-# (their own brackets, "Dunkerque (59), Calais (62)", are set aside)
-_ENUMERATION = re.compile(r"^\s*(?:[\w'’-]+\s+){0,3}?(?:\((?P<bracketed>[^)]+)\)|:\s*(?P<items>(?:[^;:()]|\([^)]*\))+))")
-
-
-def enumerates(text: str, noun: str | None) -> bool:
-    """The text names the asked class and enumerates members of it right after, in brackets or after a colon
-    ("des entreprises (A, B, C)", "trois ports : A, B et C"): items of the list asked for."""
-    if not noun:
-        return False
-    from rag.text.analysis import analyze
-
-    stems = set(analyze(noun))
-    if not stems:
-        return False
-    for m in re.finditer(r"[^\W\d_][\w'’-]*", text):
-        if stems & set(analyze(m.group(0))):
-            e = _ENUMERATION.match(text[m.end():])
-            items = re.sub(r"\([^)]*\)", " ", (e.group("bracketed") or e.group("items") or "")) if e else ""
-            if len([x for x in re.split(r"[,;]|\bet\b|\band\b", items) if x.strip()]) >= 2:
-                return True
-    return False
 
 
 def _announced_continued(items: list[Unit], q: QuestionAnalysis, ranked: list[Unit]) -> list[Unit]:

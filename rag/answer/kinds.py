@@ -328,3 +328,25 @@ def mentions(text_terms: frozenset[str], name: str) -> bool:
     """All content stems of a focus name occur among a unit's terms."""
     stems = set(analyze(name))
     return bool(stems) and stems <= text_terms
+
+
+# after the class noun and up to three words: items in brackets, or after a colon up to the next ";" or ":"
+# (their own brackets, "Dunkerque (59), Calais (62)", are set aside)
+_ENUMERATION = re.compile(r"^\s*(?:[\w'’-]+\s+){0,3}?(?:\((?P<bracketed>[^)]+)\)|:\s*(?P<items>(?:[^;:()]|\([^)]*\))+))")
+
+
+def enumerates(text: str, noun: str | None) -> bool:
+    """The text names the asked class and enumerates members of it right after, in brackets or after a colon
+    ("des entreprises (A, B, C)", "trois ports : A, B et C"): items of the list asked for."""
+    if not noun:
+        return False
+    stems = set(analyze(noun))
+    if not stems:
+        return False
+    for m in re.finditer(r"[^\W\d_][\w'’-]*", text):
+        if stems & set(analyze(m.group(0))):
+            e = _ENUMERATION.match(text[m.end():])
+            items = re.sub(r"\([^)]*\)", " ", (e.group("bracketed") or e.group("items") or "")) if e else ""
+            if len([x for x in re.split(r"[,;]|\bet\b|\band\b", items) if x.strip()]) >= 2:
+                return True
+    return False

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rag.answer.kinds import counted_near_number, folded, holds, mentions
+from rag.answer.kinds import counted_near_number, enumerates, folded, holds, mentions
 from rag.answer.language_gap import NONE as NO_GAP, LanguageGap
 from rag.answer.question import QuestionAnalysis
 from rag.answer.units import Unit, credit_labels, terms
@@ -248,6 +248,10 @@ def score_units(q: QuestionAnalysis, qt: QuestionTerms, units: list[Unit], cosin
         u.about = (sum(1.0 if mentions(own_and_prev, name) else w.about_context if mentions(u.context, name) else 0.0
                        for name in q.focus) / len(q.focus)) if q.focus else 0.0
         u.holds = holds(q.kind, u.text, q) and not u.heads_table  # a column header's years and ordinals are labels
+        if not u.holds and q.is_list and enumerates(u.text, q.noun):
+            # "auprès d'acteurs issus d'horizons divers (collectivités, centres de recherche…)": the asked class
+            # with its members, though they are common nouns rather than names
+            u.holds = True
         counted = 1.0 if counted_near_number(u.text, q, prev_terms) else 0.0
         # the focus is the passage's subject when the passage (or its heading) names it
         u.extras["focus_in_passage"] = all(mentions(u.passage_terms | own_and_prev, name) for name in distinctive)

@@ -1252,3 +1252,13 @@ def test_a_list_of_a_class_in_common_nouns_holds_what_a_list_question_asks():
                                   cosine=0.9)
     assert q.is_list and q.kind == "agent"
     assert choose(q, qt, ranked, w)[0].text == answer
+
+
+def test_a_line_ending_on_a_conjunction_goes_on_in_the_next_paragraph():
+    """"Merci à Anne Morel, membre du groupe et" / "directrice de l'agence de Lorvan," is one sentence split by
+    the layout: the unit holds both lines, so "Qui est Anne Morel ?" gets her role; a line ending on a full
+    word does not take the next paragraph."""
+    text = ("Merci à Anne Morel, membre du groupe et\n\ndirectrice de l'agence de développement de Lorvan,\n\n"
+            "pour cette première contribution.")
+    assert units_of(text, 1)[0].text.startswith("Merci à Anne Morel, membre du groupe et directrice de l'agence")
+    assert len(units_of("Le plan avance bien\n\nLes élus votent demain.", 1)) == 2

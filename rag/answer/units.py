@@ -21,6 +21,9 @@ MAX_FRAGMENTS = 4  # ... at most this many
 MIN_LETTERS = 15  # a unit with fewer letters is a label, never quoted on its own
 
 _BULLET = re.compile(r"^[•·▪◦*\-–—]\s*")
+# a line ending on a conjunction, a preposition or an article goes on in the next paragraph, whatever the
+# layout put between them ("Merci à X, membre du groupe et" / "Directrice de l'agence…"): French grammar
+_UNFINISHED_WORD = re.compile(r"(?i:\b(?:et|ou|de|du|des|la|le|les|à|au|aux|pour|par|avec|sur|dans|en|un|une|d['’]|l['’]))\s*$")
 _FINISHED = re.compile(r"[.!?…][»”\"')\]]*\s*$")
 _CAPS_RUN = re.compile(r"(?:\b[A-ZÀ-Ý][A-ZÀ-Ý'’-]+\b[\s,]+){2,}[A-ZÀ-Ý][A-ZÀ-Ý'’-]+\b")  # "FRANCAISE DE MECANIQUE"
 _LABELLED_FIGURE = re.compile(r"[^\W\d_]+\s*:\s*\d[\d  ,.]*\s*%?")
@@ -176,7 +179,7 @@ def units_of(text: str, n: int, heading: str | None = None, title: str | None = 
         # a bullet item stays one item
         while (not bullet and end - start < MIN_UNIT_CHARS and j < len(spans) and j - i < MAX_FRAGMENTS
                and not _FINISHED.search(text[start:end]) and not _BULLET.match(text[spans[j].start:spans[j].end])
-               and not text[spans[j - 1].end:spans[j].start].count("\n\n")
+               and (not text[spans[j - 1].end:spans[j].start].count("\n\n") or _UNFINISHED_WORD.search(text[start:end]))
                and not same_row_shape(text[start:end], text[spans[j].start:spans[j].end])
                and not _full_sentence(text[spans[j].start:spans[j].end])):
             end = spans[j].end

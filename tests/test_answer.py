@@ -1262,3 +1262,13 @@ def test_a_line_ending_on_a_conjunction_goes_on_in_the_next_paragraph():
             "pour cette première contribution.")
     assert units_of(text, 1)[0].text.startswith("Merci à Anne Morel, membre du groupe et directrice de l'agence")
     assert len(units_of("Le plan avance bien\n\nLes élus votent demain.", 1)) == 2
+
+
+def test_a_group_total_does_not_answer_for_one_member_of_the_group():
+    """"Combien d'emplois compte l'usine Kelvio ?" is not answered by "Ces trois usines représentent 900 emplois"
+    (the group's total); a question about the group is, and so is a figure of Kelvio's own."""
+    group = "« Ces trois usines représentent 900 emplois », dit le maire de Lorvan, qui cite Kelvio, Orel et Norvolt."
+    one = analyse_question("Combien d'emplois compte l'usine Kelvio ?")
+    assert not holds("figure", group, one)
+    assert holds("figure", "L'usine Kelvio compte 300 emplois.", one)
+    assert holds("figure", group, analyse_question("Combien d'emplois représentent les trois usines de Lorvan ?"))

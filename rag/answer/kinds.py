@@ -38,6 +38,9 @@ _MONEY = re.compile(r"(?:\d[\d\s.,\u202f\u00a0]*|\b(?:un|une|deux|trois|quatre|c
 # cents"), but not "un"/"une", which are mostly articles.
 _CARDINAL = (r"(?:deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|treize|quatorze|quinze|seize|vingts?|"
              r"trente|quarante|cinquante|soixante|cents?|mille)")
+# a sentence whose subject is a counted group ("Ces trois gigafactories représentent…", "Les deux usines
+# emploient…"): its figures are the group's total
+_GROUP_TOTAL = re.compile(r"^\W*(?:ces|les|nos|leurs|these|the)\s+(?:" + _CARDINAL + r"|\d+)\s+[^\W\d_]+", re.I)
 _WORD_NUMBER = re.compile(r"\b" + _CARDINAL + r"(?:[- ](?:et[- ])?(?:un|une|" + _CARDINAL[3:-1] + r"))*\b", re.I)
 # Quantities written in words ("une vingtaine", "la moitié", "un tiers", "quarante"): figures too.
 # An approximate number is a noun counting the noun after its "de" ("une cinquantaine d'industriels").
@@ -176,6 +179,8 @@ def acronym_expansion(text: str, acronym: str) -> bool:
 
 def holds(kind: str | None, text: str, q: QuestionAnalysis) -> bool:
     """Whether `text` holds an answer of `kind` for question `q` (kinds without a detector: always)."""
+    if kind == "figure" and q.focus and not q.focus_carried and q.count is None and _GROUP_TOTAL.match(text):
+        return False  # "Ces trois gigafactories représentent 2.800 emplois" counts the group, not the one named
     if kind == "figure":
         # a year that a preposition of time introduces ("menacée en 2021") dates the sentence: it is no quantity;
         # nor is a sum of money a count of the things "combien de drones" asks for

@@ -13,7 +13,7 @@ import pytest
 
 from rag.answer.abstention import refusal_reason
 from rag.answer.compose import choose
-from rag.answer.kinds import acronym_expansion, counted_near_number, folded, holds
+from rag.answer.kinds import acronym_expansion, counted_near_number, folded, holds, names_another
 from rag.answer.question import analyse_question
 from rag.answer.scoring import Vocabulary, meets_constraints, question_terms, score_units
 from rag.answer.units import display_text, footnote_calls, footnote_terms, is_debris, units_of, with_marker
@@ -1272,3 +1272,19 @@ def test_a_group_total_does_not_answer_for_one_member_of_the_group():
     assert not holds("figure", group, one)
     assert holds("figure", "L'usine Kelvio compte 300 emplois.", one)
     assert holds("figure", group, analyse_question("Combien d'emplois représentent les trois usines de Lorvan ?"))
+
+
+def test_a_sentence_about_another_instance_of_the_asked_noun_does_not_answer():
+    """"Combien de salariés compte l'usine Kelvio ?": "L'usine Orel emploie 300 salariés" speaks of another
+    plant and is no answer (a near-miss); a sentence naming Kelvio does answer, and so does one whose name is
+    the asked one's own words ("la responsable RH de Kerlan": "responsable RH au sein de la verrerie Kerlan")."""
+    q = analyse_question("Combien de salariés compte l'usine Kelvio ?")
+    assert names_another("L'usine Orel emploie 300 salariés à Lorvan.", q)
+    assert not names_another("L'usine Kelvio emploie 300 salariés à Lorvan.", q)
+    assert not names_another("Elle emploie 300 salariés.", q)
+    rh = analyse_question("Avec qui la responsable RH de Kerlan veut-elle travailler ?")
+    assert not names_another("« Avec les parents », explique Anne Morel, responsable RH au sein de la verrerie Kerlan.", rh)
+    q, qt, ranked, vocab, w = _scored("Combien de salariés compte l'usine Kelvio ?",
+                                      ["Kelvio fabrique des turbines à Lorvan depuis 2019. L'usine Orel emploie 300 salariés à Lorvan."],
+                                      cosine=0.9)
+    assert refusal_reason(q, qt, ranked, vocab, w) == "no-answer-of-kind"

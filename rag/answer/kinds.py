@@ -355,3 +355,28 @@ def enumerates(text: str, noun: str | None) -> bool:
             if len([x for x in re.split(r"[,;]|\bet\b|\band\b", items) if x.strip()]) >= 2:
                 return True
     return False
+
+
+def names_another(text: str, q: QuestionAnalysis) -> bool:
+    """`text` gives the noun the question's name qualifies to another name, and never names the question's:
+    "l'atelier prospectif de Saint-Michel" asked, "Atelier prospectif organisé avec l'Agence d'urbanisme de
+    Dunkerque - 30 participants" read; "l'usine Verkor" asked, "l'usine AESC emploie…" read. What it says is
+    another one's. The noun is the one an article introduces right before the name (or before an adjective
+    and the name's "de")."""
+    text_terms = frozenset(analyze(text))
+    for name in q.focus:
+        if mentions(text_terms, name):
+            continue
+        head = re.search(rf"\b(?:l['’]|la |le |les |une? |cette |ce |cet )([^\W\d_]{{4,}})(?:\s+[^\W\d_]+)?\s+"
+                         rf"(?:de la |de l['’]|du |de |d['’])?{re.escape(name)}\b", q.text, re.IGNORECASE)
+        if head is None:
+            continue
+        own = {fold_accents(w.lower()) for w in re.findall(r"[^\W\d_]+", name)}
+        noun = head.group(1)[:max(4, len(head.group(1)) - 2)]  # "atelier" and "ateliers"
+        for m in re.finditer(rf"\b{re.escape(noun)}\w*", text, re.IGNORECASE):
+            for word in text[m.end():].split()[:8]:
+                word = re.sub(r"^[ldLD]['’]", "", word.strip(",.;:()«»\"'"))
+                folded_word = fold_accents(word.lower())
+                if word[:1].isupper() and folded_word not in STOPWORDS and folded_word not in own:
+                    return True
+    return False

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rag.answer.kinds import counted_near_number, enumerates, folded, holds, mentions
+from rag.answer.kinds import counted_near_number, enumerates, folded, holds, mentions, names_another
 from rag.answer.language_gap import NONE as NO_GAP, LanguageGap
 from rag.answer.question import QuestionAnalysis
 from rag.answer.units import Unit, credit_labels, terms
@@ -192,6 +192,7 @@ def fits_kind(u: Unit, q: QuestionAnalysis) -> bool:
                       and (q.counted in u.passage_terms or u.extras.get("counted_in_corpus", False)))
     return (u.holds and meets_constraints(u, q)
             and (not q.focus or q.focus_carried or u.extras.get("focus_in_passage", False))
+            and (q.focus_carried or not names_another(u.text, q))
             and (not counted_needed or u.extras.get("counted", False) or u.extras.get("counted_waived", False)))
 
 

@@ -105,11 +105,12 @@ def choose(q: QuestionAnalysis, qt: QuestionTerms, ranked: list[Unit], w: Answer
         else:  # so does a sentence naming the asked class and enumerating it ("Les principaux ingrédients : A, B et C")
             enumerating = next((u for u in ranked if u.prose and enumerates(u.text, q.noun)
                                 and u.score >= best.score * w.keep_ratio and u.extras.get("focus_in_passage", True)), None)
+        # "les quatre thèmes": a sentence enumerating exactly that many ("A, B, C et D") is the list asked, when
+        # it or the sentence before it shares a word with the question ("la deuxième phase… de nouvelles
+        # priorités" before the four themes: any sentence of three names is no list of three plants), and
+        # unless the best one announces that count of the noun ("Ces trois gigafactories…": its items are near)
         if (q.count and not _enumerates_asked(best, q) and enumerated_items(best.text) != q.count
-                and announced_count(best.text, q.noun) != q.count):  # "Ces trois gigafactories…": the items are near it
-            # "les quatre thèmes": a sentence enumerating exactly that many ("A, B, C et D") is the list asked
-            # ... when it, or the sentence before it, shares a word with the question ("la deuxième phase… de
-            # nouvelles priorités" before the four themes): any sentence of three names is no list of three plants
+                and announced_count(best.text, q.noun) != q.count):
             counted = next((u for u in ranked if u.prose and enumerated_items(u.text) == q.count
                             and u.score >= best.score * w.keep_ratio and u.extras.get("focus_in_passage", True)
                             and (u.terms | u.context) & set(qt.weights)), None)

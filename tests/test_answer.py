@@ -1288,3 +1288,14 @@ def test_a_sentence_about_another_instance_of_the_asked_noun_does_not_answer():
                                       ["Kelvio fabrique des turbines à Lorvan depuis 2019. L'usine Orel emploie 300 salariés à Lorvan."],
                                       cosine=0.9)
     assert refusal_reason(q, qt, ranked, vocab, w) == "no-answer-of-kind"
+
+
+def test_what_is_a_name_asks_for_its_definition_and_a_heading_defines_nothing():
+    """"What is LRV?" / "Quelle est la LRV ?" ask what the name means (it is no class noun); for a definition,
+    a heading naming the term ("L'ACTUALITÉ DU PLAN LORVAN") does not go before a sentence about it."""
+    for question in ("What is LRV?", "Quelle est la LRV ?"):
+        q = analyse_question(question)
+        assert q.kind == "definition" and q.noun is None and q.focus == ("LRV",), question
+    texts = ["L'ACTUALITÉ DU PLAN LORVAN", "Le plan Lorvan aide les communes à rénover leurs écoles depuis 2019."]
+    q, qt, ranked, _, w = _scored("Qu'est-ce que le plan Lorvan ?", texts, cosine=0.9)
+    assert choose(q, qt, ranked, w)[0].text == texts[1]

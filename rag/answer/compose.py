@@ -166,6 +166,8 @@ def _best_unit(q: QuestionAnalysis, ranked: list[Unit], w: AnswerSettings) -> Un
     """The unit the answer starts from. A datum asked: the best unit that gives it under the question's
     constraints, else the best holding one; anything else (a cause, a definition, a description): the best
     unit, whose score already counts the kind it holds."""
+    if q.kind == "definition":  # a heading naming the term ("L'ACTUALITÉ DU COLLÈGE…") defines nothing
+        return next((u for u in ranked if u.holds or (u.prose and not u.debris)), ranked[0])
     if not q.specific:
         return ranked[0]
     # a unit at the rank the question's ordinal asks ("la première phase") comes first, even worded otherwise

@@ -344,6 +344,9 @@ def analyse_question(question: str) -> QuestionAnalysis:
         focus = _defined_term(question)  # "Qu'est-ce que l'innovation duale ?": what is defined is the focus
     if language == "en":  # "June", "Agency": English words written with a capital are not names to look for
         focus = tuple(name for name in focus if not _common_english(name))
+    if kind is None and noun and re.match(r"^(?:what|which|quel|quelle)\s+(?:is|are|est|sont)\b", folded) and any(
+            _folded(name) in (noun, f"{noun}s") for name in focus):
+        kind, noun = "definition", None  # "What is SOFIE?": the name is what is asked about, not a class
     return QuestionAnalysis(
         text=question, kind=kind, is_list=is_list, count=count, focus=focus,
         numbers=frozenset(n for n in numbers_in(question) if not _YEAR.fullmatch(n)),

@@ -1299,3 +1299,17 @@ def test_what_is_a_name_asks_for_its_definition_and_a_heading_defines_nothing():
     texts = ["L'ACTUALITÉ DU PLAN LORVAN", "Le plan Lorvan aide les communes à rénover leurs écoles depuis 2019."]
     q, qt, ranked, _, w = _scored("Qu'est-ce que le plan Lorvan ?", texts, cosine=0.9)
     assert choose(q, qt, ranked, w)[0].text == texts[1]
+
+
+def test_the_noun_describing_the_named_one_is_not_what_is_asked_about_it():
+    """"Où se trouve l'usine Kelvio ?" asks for a place only: "la gigafactory Kelvio, basée à Arles" answers
+    though it never says "usine"; "Où est installée la gigafactory de Kelvio ?" too (the participle of a verb of
+    location frames the question); "Combien de personnes travaillent dans l'usine Kelvio ?" still needs its own
+    words (a sentence naming Kelvio with a date is no answer)."""
+    text = "Deux projets suivront : la gigafactory Kelvio, basée à Arles, inaugurée le 11 décembre 2025."
+    for question in ("Où se trouve l'usine Kelvio ?", "Où est installée la gigafactory de Kelvio ?"):
+        q, qt, ranked, vocab, w = _scored(question, [text], "usine", cosine=0.9)
+        assert refusal_reason(q, qt, ranked, vocab, w) is None, question
+    q, qt, ranked, vocab, w = _scored("Combien de personnes travaillent dans l'usine Kelvio ?", [text],
+                                      "usine personnes travaillent", cosine=0.9)
+    assert refusal_reason(q, qt, ranked, vocab, w) is not None

@@ -357,22 +357,29 @@ def enumerates(text: str, noun: str | None) -> bool:
     return False
 
 
+def focus_head(q: QuestionAnalysis, name: str) -> str | None:
+    """The noun an article introduces right before a focus name, or before an adjective and the name's "de":
+    "usine" in "l'usine AESC", "atelier" in "l'atelier prospectif de Saint-Michel". It says what the named one
+    is, not what is asked about it."""
+    head = re.search(rf"\b(?:l['’]|la |le |les |une? |cette |ce |cet )([^\W\d_]{{4,}})(?:\s+[^\W\d_]+)?\s+"
+                     rf"(?:de la |de l['’]|du |de |d['’])?{re.escape(name)}\b", q.text, re.IGNORECASE)
+    return head.group(1) if head else None
+
+
 def names_another(text: str, q: QuestionAnalysis) -> bool:
     """`text` gives the noun the question's name qualifies to another name, and never names the question's:
     "l'atelier prospectif de Saint-Michel" asked, "Atelier prospectif organisé avec l'Agence d'urbanisme de
     Dunkerque - 30 participants" read; "l'usine Verkor" asked, "l'usine AESC emploie…" read. What it says is
-    another one's. The noun is the one an article introduces right before the name (or before an adjective
-    and the name's "de")."""
+    another one's (the noun: focus_head)."""
     text_terms = frozenset(analyze(text))
     for name in q.focus:
         if mentions(text_terms, name):
             continue
-        head = re.search(rf"\b(?:l['’]|la |le |les |une? |cette |ce |cet )([^\W\d_]{{4,}})(?:\s+[^\W\d_]+)?\s+"
-                         rf"(?:de la |de l['’]|du |de |d['’])?{re.escape(name)}\b", q.text, re.IGNORECASE)
+        head = focus_head(q, name)
         if head is None:
             continue
         own = {fold_accents(w.lower()) for w in re.findall(r"[^\W\d_]+", name)}
-        noun = head.group(1)[:max(4, len(head.group(1)) - 2)]  # "atelier" and "ateliers"
+        noun = head[:max(4, len(head) - 2)]  # "atelier" and "ateliers"
         for m in re.finditer(rf"\b{re.escape(noun)}\w*", text, re.IGNORECASE):
             for word in text[m.end():].split()[:8]:
                 word = re.sub(r"^[ldLD]['’]", "", word.strip(",.;:()«»\"'"))

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rag.answer.kinds import counted_near_number, enumerates, folded, holds, mentions, names_another
+from rag.answer.kinds import counted_near_number, enumerates, focus_head, folded, holds, mentions, names_another
 from rag.answer.language_gap import NONE as NO_GAP, LanguageGap
 from rag.answer.question import QuestionAnalysis
 from rag.answer.units import Unit, credit_labels, terms
@@ -44,6 +44,12 @@ from rag.settings import AnswerSettings
 _FRAME = frozenset(terms("signifie signifient signifier sigle sigles acronyme désigne désignent désigner définit "
                          "définir définition appelle appelle-t-on entend entendre recouvre recouvrir veut dire "
                          "trouve trouvent situe situent située situé nom noms name names"))
+
+
+# "Où est installée / implantée / située / basée X ?": the participle of a verb of location frames the question
+# like "se trouve" does; the nouns of the same stems ("l'implantation", "l'installation") are topics, so the
+# participles are taken out as words, before stemming
+_LOCATED = re.compile(r"\b(?:install|implant|situ|bas)(?:é|ée|és|ées)\b", re.IGNORECASE)
 
 
 # courtesy words ("Merci beaucoup !", "Bonjour, …"): no evidence about anything, and a message made only of
@@ -123,7 +129,7 @@ def question_terms(text: str, carried: frozenset[str], vocab: Vocabulary, w: Ans
     """Weighted content terms of the question: its own words count fully, the words a follow-up carried
     from the conversation `carried` times, a word matched through a close corpus form `close_form` times."""
     weights: dict[str, float] = {}
-    for t in terms(text):
+    for t in terms(_LOCATED.sub(" ", text)):
         if t in _FRAME or t in _COURTESY:
             continue
         form = vocab.close_form(t) or t
@@ -210,6 +216,9 @@ def score_units(q: QuestionAnalysis, qt: QuestionTerms, units: list[Unit], cosin
     known = qt.known_total or 1.0
     w_cov = w.coverage * qt.known_share
     focus_stems = set().union(*(analyze(name) for name in q.focus)) if q.focus else set()
+    # the noun saying what the named one is ("l'usine AESC": "usine") is part of the subject, not what is
+    # asked about it ("Où se trouve l'usine AESC ?" is met by "la gigafactory AESC, basée à…")
+    focus_stems |= {s for name in q.focus for s in analyze(focus_head(q, name) or "")}
     # the counted noun of "combien d'ETI" is part of what is asked, even when it is also a name
     asked = {t: wt for t, wt in qt.weights.items() if t in qt.known and (t not in focus_stems or t == q.counted)}
     # "Dans quelle ville...", "En quelle année...", "Quel budget...": the noun after "quel" names the class of
@@ -272,7 +281,8 @@ def score_units(q: QuestionAnalysis, qt: QuestionTerms, units: list[Unit], cosin
         # what is asked about the focus ("le chiffre d'affaires" of Asterodyn): the question's words other than
         # its names, found in the unit or the sentence its anaphor points to
         met = own_and_prev | answer_class if u.holds else own_and_prev
-        u.extras["property"] = (sum(wt for t, wt in asked.items() if t in met) / asked_total) if asked_total else 0.0
+        # nothing asked beyond the subject and the kind ("Où se trouve l'usine AESC ?"): the kind held is all
+        u.extras["property"] = (sum(wt for t, wt in asked.items() if t in met) / asked_total) if asked_total else float(u.holds)
         u.extras["property_cosine"] = above_floor(property_cosines[i]) if property_cosines is not None else u.cosine
         if q.years or q.romans:  # "en 2019", "la phase I": a unit under other constraints answers another question
             u.score += w.constraint * float(meets_constraints(u, q))

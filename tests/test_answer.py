@@ -1313,3 +1313,15 @@ def test_the_noun_describing_the_named_one_is_not_what_is_asked_about_it():
     q, qt, ranked, vocab, w = _scored("Combien de personnes travaillent dans l'usine Kelvio ?", [text],
                                       "usine personnes travaillent", cosine=0.9)
     assert refusal_reason(q, qt, ranked, vocab, w) is not None
+
+
+def test_et_and_a_new_name_asks_the_same_question_about_it():
+    """"Et Anne Morel ?" after "Qui est Paul Morel ?" asks who Anne Morel is: "qui est" is carried, Paul Morel
+    (and the names of the previous answer) are not, and the kind is the identity asked."""
+    from rag.answer.extractive import _analyse
+
+    history = [("Qui est Paul Lenoir ?", "« Nous exportons peu », dit Paul Lenoir, directeur du marketing de Kerlan [1].")]
+    query = standalone_question("Et Anne Morel ?", history)
+    assert query.carried == ("qui est",)
+    q = _analyse(query)
+    assert q.kind == "identity" and q.focus == ("Anne Morel",)

@@ -208,7 +208,9 @@ def _analyse(query: Query) -> QuestionAnalysis:
     own = analyse_question(query.question if query.carried else query.text)
     if not query.carried:
         return own
-    carried = analyse_question(" ".join(query.carried))
+    # "Et Émilie Bouville ?" after "Qui est David Talmat ?": the carried words then the question's own names read
+    # as one question ("qui est Émilie Bouville"), so the kind is the identity asked, not any name
+    carried = analyse_question(" ".join((*query.carried, *own.focus[:1])))
     if own.kind is None and not own.is_list and not has_question_word(query.question):
         own = replace(own, kind=carried.kind, is_list=carried.is_list, counted=own.counted or carried.counted,
                       noun=own.noun or carried.noun, counted_carried=own.counted is None and carried.counted is not None)

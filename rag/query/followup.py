@@ -161,6 +161,13 @@ def _names(text: str, start: int = 0, end: int | None = None) -> list[str]:
     return [m.group(0) for m in _NAME.finditer(text, start, end) if not _sentence_initial_word(text, m)]
 
 
+def _only_names(question: str) -> bool:
+    """"Et Émilie Bouville ?", "And AESC?": the same question about another name, which replaces the previous
+    ones."""
+    ws = _WORD.findall(question)
+    return len(ws) >= 2 and ws[0].lower() in ("et", "and") and all(w[:1].isupper() for w in ws[1:])
+
+
 def has_question_word(text: str) -> bool:
     """The question asks with its own interrogative: "combien", "quel…", or "que"/"qu'"/"quoi" opening it ("Que
     fabrique-t-elle ?" asks for a thing: it takes no question word from the conversation)."""
@@ -211,10 +218,12 @@ def standalone_question(question: str, history: list[tuple[str, str]] | None) ->
         for user, _ in reversed(turns):
             qw = next((w for w in _WORD.findall(user) if w.lower() in _QUESTION_WORDS), None)
             if qw:
-                extra.append(qw.lower())
+                # "Qui est David Talmat ?" then "Et Émilie Bouville ?": who she is, not any name near her
+                identity = re.match(r"\s*(qui\s+(?:est|sont)|who\s+(?:is|are))\b", user, re.IGNORECASE)
+                extra.append(identity.group(1).lower() if identity else qw.lower())
                 break
     # "Et celui de Brookfield ?": the new name replaces the names of the conversation, whose other words stay
-    renamed = bool(_DEMONSTRATIVE_OF_NAME.search(question))
+    renamed = bool(_DEMONSTRATIVE_OF_NAME.search(question)) or _only_names(question)
     for user, assistant in reversed(turns):
         drop = _replaced(user, question) | _replaced(assistant, question)
         if renamed:  # its capitalised words past the first ("Data4", "AESC")

@@ -1325,3 +1325,14 @@ def test_et_and_a_new_name_asks_the_same_question_about_it():
     assert query.carried == ("qui est",)
     q = _analyse(query)
     assert q.kind == "identity" and q.focus == ("Anne Morel",)
+
+
+def test_a_share_is_answered_by_a_percentage_or_a_fraction():
+    """"Quelle part pour le port ?" / "Quel pourcentage…" ask for a share: "dont la moitié pour le port", "18,9 %"
+    or "1 emploi sur 6" answer; a sentence whose only number is a date does not."""
+    q = analyse_question("Quelle part pour le port de Lorvan ?")
+    assert q.share
+    assert holds("figure", "La Région annonce 40 millions d'euros, dont la moitié pour le port de Lorvan.", q)
+    assert holds("figure", "Le port pèse 18,9 % de l'emploi de Lorvan.", q)
+    assert holds("figure", "À Lorvan, 1 emploi sur 6 dépend du port.", q)
+    assert not holds("figure", "Le projet du port de Lorvan a été dévoilé en février 2025.", q)

@@ -48,6 +48,9 @@ _APPROXIMATE_WORDS = r"dizaine|douzaine|quinzaine|vingtaine|trentaine|quarantain
 _APPROXIMATE = re.compile(r"\b(?:" + _APPROXIMATE_WORDS + r")\b", re.I)
 _FIGURE_WORDS = re.compile(r"\b(?:" + _APPROXIMATE_WORDS + r"|millions?|milliards?|moitié|tiers|quart)\b|"
                            + _WORD_NUMBER.pattern, re.I)
+# a share of a whole: a percentage, a fraction word, "1 emploi sur 6" (French and English)
+_SHARE = re.compile(r"%|\bpour\s?cent\b|\bpercent\b|\b(?:moitié|tiers|quarts?|half|third|quarter)\b|\b\d+\s+(?:[^\W\d_]+\s+)?sur\s+\d+\b",
+                    re.IGNORECASE)
 _PROPER = re.compile(r"(?<![\w'’-])(?:[A-ZÀ-Ý][\w’'&-]*[A-Za-zÀ-ÿ0-9]|[A-Z]{2,}\d*)")
 _PERSON = re.compile(r"(?<![\w'’-])[A-ZÀ-Ý][a-zà-ÿ]+(?:-[A-ZÀ-Ý][a-zà-ÿ]+)?\s+(?:[A-ZÀ-Ý]{2,}\b|[A-ZÀ-Ý][a-zà-ÿ]+)")
 _PLACE = re.compile(r"\b(?:à|au|aux|en|dans|près de|près d['’]|de|du|d['’]|sur|vers|in|at|near)\s*"
@@ -185,6 +188,8 @@ def holds(kind: str | None, text: str, q: QuestionAnalysis) -> bool:
         # a year that a preposition of time introduces ("menacée en 2021") dates the sentence: it is no quantity;
         # nor is a sum of money a count of the things "combien de drones" asks for
         text = _DATED_YEAR.sub(" ", text)
+        if q.share:  # "quelle part": a percentage or a fraction, not any number near the words
+            return bool(_SHARE.search(text))
         if q.measured:  # "quelle vitesse": a figure with its unit of measure ("400 kilomètres heure"), not a sum
             return any(_unit_after(text, m) not in (None, *_CURRENCIES)
                        for m in _STANDALONE_NUMBER.finditer(text) if new_numbers(m.group(0), q))

@@ -89,6 +89,11 @@ class QuestionAnalysis:
     counted_carried: bool = False  # so does the counted noun ("Et lors de la phase I ?" after "combien de territoires")
 
     @property
+    def share(self) -> bool:
+        """The figure asked is a share of a whole ("quelle part", "quel pourcentage"): a percentage or a fraction."""
+        return self.kind == "figure" and self.noun is not None and self.noun in word_list("answer/data/share_nouns.txt")
+
+    @property
     def measured(self) -> bool:
         """The figure asked is a physical quantity ("quelle vitesse", "quelle capacité"): it comes with a unit."""
         return self.kind == "figure" and self.noun is not None and self.noun in word_list("answer/data/measure_nouns.txt")

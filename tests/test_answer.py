@@ -1336,3 +1336,12 @@ def test_a_share_is_answered_by_a_percentage_or_a_fraction():
     assert holds("figure", "Le port pèse 18,9 % de l'emploi de Lorvan.", q)
     assert holds("figure", "À Lorvan, 1 emploi sur 6 dépend du port.", q)
     assert not holds("figure", "Le projet du port de Lorvan a été dévoilé en février 2025.", q)
+
+
+def test_a_prepositional_locution_is_no_topic_of_the_question():
+    """"À partir de quand ?" after a question on a plant's jobs asks when, about the plant: "partir" in "à partir
+    de" is no content word of its own, so the conversation's words are carried; "Au sein de quelle entreprise
+    travaille Paul Morel ?" names its own topic."""
+    history = [("Combien d'emplois pour l'usine Kelvio ?", "L'usine Kelvio ouvrira à partir de 2027 avec 300 emplois [1].")]
+    assert "Kelvio" in standalone_question("À partir de quand ?", history).carried
+    assert standalone_question("Au sein de quelle entreprise travaille Paul Morel ?", history).carried == ()

@@ -113,13 +113,21 @@ def elided_item(question: str) -> int | None:
     return None
 
 
+# French prepositional locutions (grammar: "locutions prépositives") hold words that look like content words
+# ("partir" in "à partir de", "sein" in "au sein de"): "À partir de quand ?" has no topic of its own
+_LOCUTIONS = re.compile(r"\b(?:à partir d(?:e|u|es|['’])|au cours d(?:e|u|es|['’])|au sein d(?:e|u|es|['’])|en raison d(?:e|u|es|['’])|"
+                        r"grâce à|à cause d(?:e|u|es|['’])|en vue d(?:e|u|es|['’])|au niveau d(?:e|u|es|['’])|par rapport à|"
+                        r"en fonction d(?:e|u|es|['’])|à l['’]égard d(?:e|u|es|['’]))", re.IGNORECASE)
+
+
 def depends_on_conversation(question: str) -> bool:
     """Whether the question needs the previous turns: it opens with "Et", points back with a pronoun or a
     possessive (the pronouns "en" and le/la/les/l' included), leaves out the noun of an ordinal ("la deuxième ?"), or has no
     content word of its own ("Pourquoi ?")."""
     ws = words(question)
     pointers = {w for i, w in enumerate(ws) if w in _POINTERS and not (w == "ce" and i and ws[i - 1] == "est")}  # "qu'est-ce"
-    return (bool(ws) and ws[0] in ("et", "and") or bool(pointers) or not analyze(question) or pronoun_en(question)
+    return (bool(ws) and ws[0] in ("et", "and") or bool(pointers) or not analyze(_LOCUTIONS.sub(" ", question))
+            or pronoun_en(question)
             or object_pronoun(question) or elided_item(question) is not None or share_of_unnamed_whole(question))
 
 

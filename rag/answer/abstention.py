@@ -77,7 +77,8 @@ def _asks_only_unknown_property(q: QuestionAnalysis, qt: QuestionTerms) -> bool:
     if not q.focus:
         return False
     names = set().union(*(analyze(name) for name in q.focus))
-    asked = [t for t in qt.weights if t not in names and t not in class_noun_terms(q) and not t.isdigit()]
+    frame = names | class_noun_terms(q)
+    asked = [t for t in qt.weights if t not in frame and not t.isdigit()]
     return bool(asked) and not any(t in qt.known for t in asked)
 
 

@@ -17,7 +17,7 @@ from functools import lru_cache
 
 from rag.answer.question import PRENOMINAL, QuestionAnalysis, nouns_of_kind
 from rag.query.followup import pronoun_en
-from rag.text.analysis import STOPWORDS, analyze, fold_accents, words
+from rag.text.analysis import STOPWORDS, analyze, fold_accents
 from rag.text.wordlists import word_list
 
 _YEAR = re.compile(r"^(?:19|20)\d\d$")
@@ -196,10 +196,8 @@ def holds(kind: str | None, text: str, q: QuestionAnalysis) -> bool:
         if q.counted:
             text = _without_measures(_MONEY.sub(" ", text), q.counted)
         # a figure in words the question does not say ("dont la moitié" for "quelle part des 20 milliards")
-        asked = set(re.findall(r"[^\W\d_]+", fold_accents(q.text.lower())))
         return bool(new_numbers(text, q)) or any(
-            not q.numbers or not set(re.findall(r"[^\W\d_]+", fold_accents(m.group(0).lower()))) <= asked
-            for m in _FIGURE_WORDS.finditer(text))
+            not q.numbers or not _letter_words(m.group(0)) <= _letter_words(q.text) for m in _FIGURE_WORDS.finditer(text))
     if kind == "amount":
         if q.named_amount and not set(analyze(q.noun)) <= set(analyze(text)):
             return False  # "le salaire moyen": a sum the sentence does not call a salary is another sum
@@ -231,6 +229,12 @@ def holds(kind: str | None, text: str, q: QuestionAnalysis) -> bool:
     if kind == "definition":
         return is_definition(text, q)
     return True
+
+
+@lru_cache(maxsize=4096)
+def _letter_words(text: str) -> frozenset[str]:
+    """The accent-folded, lower-cased words of `text`, digits left out (cached: the question's are asked per unit)."""
+    return frozenset(re.findall(r"[^\W\d_]+", fold_accents(text.lower())))
 
 
 def data_of(kind: str | None, text: str, q: QuestionAnalysis) -> set[str]:
@@ -371,12 +375,12 @@ def focus_head(q: QuestionAnalysis, name: str) -> str | None:
     return head.group(1) if head else None
 
 
-def names_another(text: str, q: QuestionAnalysis) -> bool:
+def names_another(text: str, q: QuestionAnalysis, text_terms: frozenset[str] | None = None) -> bool:
     """`text` gives the noun the question's name qualifies to another name, and never names the question's:
     "l'atelier prospectif de Saint-Michel" asked, "Atelier prospectif organisé avec l'Agence d'urbanisme de
     Dunkerque - 30 participants" read; "l'usine Verkor" asked, "l'usine AESC emploie…" read. What it says is
-    another one's (the noun: focus_head)."""
-    text_terms = frozenset(analyze(text))
+    another one's (the noun: focus_head). `text_terms`: the text's terms when already known (a unit's)."""
+    text_terms = frozenset(analyze(text)) if text_terms is None else text_terms
     for name in q.focus:
         if mentions(text_terms, name):
             continue

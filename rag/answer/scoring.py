@@ -198,7 +198,7 @@ def fits_kind(u: Unit, q: QuestionAnalysis) -> bool:
                       and (q.counted in u.passage_terms or u.extras.get("counted_in_corpus", False)))
     return (u.holds and meets_constraints(u, q)
             and (not q.focus or q.focus_carried or u.extras.get("focus_in_passage", False))
-            and (q.focus_carried or not names_another(u.text, q))
+            and not u.extras.get("another", False)
             and (not counted_needed or u.extras.get("counted", False) or u.extras.get("counted_waived", False)))
 
 
@@ -258,6 +258,9 @@ def score_units(q: QuestionAnalysis, qt: QuestionTerms, units: list[Unit], cosin
         u.about = (sum(1.0 if mentions(own_and_prev, name) else w.about_context if mentions(u.context, name) else 0.0
                        for name in q.focus) / len(q.focus)) if q.focus else 0.0
         u.holds = holds(q.kind, u.text, q) and not u.heads_table  # a column header's years and ordinals are labels
+        # about another instance of the asked noun ("l'usine AESC…" for "l'usine Verkor"): found once per unit,
+        # fits_kind reads it many times
+        u.extras["another"] = bool(q.focus) and not q.focus_carried and names_another(u.text, q, u.terms)
         if not u.holds and q.is_list and enumerates(u.text, q.noun):
             # "auprès d'acteurs issus d'horizons divers (collectivités, centres de recherche…)": the asked class
             # with its members, though they are common nouns rather than names

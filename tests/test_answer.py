@@ -976,6 +976,17 @@ def test_who_does_something_is_answered_by_the_passive_of_the_verb():
     assert analyse_question("Qui est le maire de Lorvan ?").acting_verb == ""
 
 
+def test_a_feminine_passive_participle_says_the_verb_asked():
+    """"Qui porte l'usine Kerlan ?": "portée par Norfer" says what is asked of the plant, although the folded
+    feminine participle ("portee") is not stemmed as the question's "porte"; so the question is answered,
+    not refused for lack of an answer about the plant."""
+    text = "Il s'agissait de l'usine Kerlan à Lorvan, portée par Norfer, Calix et Videm, inaugurée en mai 2023."
+    # the corpus also says "port" (a harbour), so the question's "porte" is read as that stem
+    q, qt, ranked, vocab, w = _scored("Qui porte l'usine Kerlan ?", [text], "ports", cosine=0.9)
+    assert ranked[0].extras["property"] == 1.0
+    assert refusal_reason(q, qt, ranked, vocab, w) is None
+
+
 def test_a_list_asked_with_its_count_is_met_by_a_sentence_enumerating_that_many():
     """"Quels sont les quatre chantiers… ?": the sentence enumerating four short phrases ("la mobilité, le
     logement, l'emploi et la santé") is the list asked, even though it never says "chantiers"; the number is

@@ -28,7 +28,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rag.answer.kinds import counted_near_number, enumerates, focus_head, folded, holds, mentions, names_another
+from rag.answer.kinds import (counted_near_number, enumerates, focus_head, folded, holds, mentions, names_agent,
+                              names_another)
 from rag.answer.language_gap import NONE as NO_GAP, LanguageGap
 from rag.answer.question import QuestionAnalysis
 from rag.answer.units import Unit, credit_labels, terms
@@ -230,6 +231,7 @@ def score_units(q: QuestionAnalysis, qt: QuestionTerms, units: list[Unit], cosin
     # the corpus writes the counted noun somewhere: a count of it is written with it ("combien de drones" is
     # not answered by "18 territoires" from a passage that never says "drones")
     counted_in_corpus = bool(q.counted) and q.counted in qt.known
+    acting_terms = frozenset(analyze(q.acting_verb)) if q.acting_verb else frozenset()
     # an English question's similarities to the French text run lower than the same French question's
     # (rag.answer.language_gap): `gap` lifts them to the scale the floor and thresholds were calibrated on
     cosines = np.asarray(cosines, dtype=np.float32) + gap.sentence
@@ -284,6 +286,10 @@ def score_units(q: QuestionAnalysis, qt: QuestionTerms, units: list[Unit], cosin
         # what is asked about the focus ("le chiffre d'affaires" of Asterodyn): the question's words other than
         # its names, found in the unit or the sentence its anaphor points to
         met = own_and_prev | answer_class if u.holds else own_and_prev
+        if acting_terms and names_agent(u.text, q.acting_verb):
+            # "portée par Stellantis" says the asked verb ("Qui porte…"), though its feminine participle, folded
+            # to "portee", is not stemmed as the question's "porte"
+            met = met | acting_terms
         # nothing asked beyond the subject and the kind ("Où se trouve l'usine AESC ?"): the kind held is all
         u.extras["property"] = (sum(wt for t, wt in asked.items() if t in met) / asked_total) if asked_total else float(u.holds)
         u.extras["property_cosine"] = above_floor(property_cosines[i]) if property_cosines is not None else u.cosine

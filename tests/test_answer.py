@@ -365,6 +365,20 @@ def test_the_class_noun_after_quel_is_met_by_the_answer_itself():
     assert property_of("Quel taux de recherche l'usine Lumotec affiche-t-elle ?", "Son budget") < 1.0
 
 
+def test_a_measurement_is_the_physical_quantity_asked():
+    """"Quelle vitesse atteignent les drones de Kelvio ?": a figure with its unit ("300 kilomètres heure") is
+    the speed asked, though the sentence never says "vitesse"; a sum of money about the same drones is not."""
+    speed = "La start-up Kelvio produit des drones très rapides (jusqu'à 300 kilomètres heure) à Lorvan."
+    money = "Les drones de Kelvio ont reçu une subvention de 30 000 euros de la région."
+    q, qt, ranked, vocab, w = _scored("Quelle vitesse atteignent les drones de Kelvio ?", [speed, money], "vitesse",
+                                      cosine=0.9)
+    assert q.measured
+    by_text = {u.text: u for u in ranked}
+    assert by_text[speed].extras["property"] > 0.5 and by_text[money].extras["property"] == 0.0
+    assert refusal_reason(q, qt, ranked, vocab, w) is None
+    assert choose(q, qt, ranked, w)[0].text == speed
+
+
 def test_an_adjective_before_the_noun_does_not_hide_it():
     """The short adjectives French puts before a noun (gros, bon, jeune...) are skipped to find the head noun."""
     assert analyse_question("Quel gros industriel s'est implanté à Arras ?").noun == "industriel"

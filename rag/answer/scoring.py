@@ -153,9 +153,14 @@ _COST_TERMS = frozenset(analyze("coût coûte coûtent coûter"))
 def class_noun_terms(q: QuestionAnalysis) -> frozenset[str]:
     """The terms of the question's answer-class noun ("ville" in "Dans quelle ville..."), if it has one. A sum
     of money is itself the budget, the cost or the amount asked ("Quel est le budget du Pass Drones ?" is met
-    by "ce projet à 400 000 euros"), unless a particular quantity is named ("le salaire", q.named_amount)."""
+    by "ce projet à 400 000 euros"), unless a particular quantity is named ("le salaire", q.named_amount); so
+    is a measurement the physical quantity asked."""
     if q.kind == "amount" and not q.named_amount:
         return frozenset(analyze(q.noun or "")) | _COST_TERMS
+    if q.measured:
+        # a figure with its unit of measure is the quantity asked ("quelle vitesse": "400 kilomètres heure"),
+        # as a sum is the budget; a unit holds the kind only with such a figure (rag.answer.kinds.holds)
+        return frozenset(analyze(q.noun))
     if not q.noun or q.kind not in CLASS_KINDS:
         return frozenset()
     return frozenset(analyze(q.noun))

@@ -1370,3 +1370,16 @@ def test_a_prepositional_locution_is_no_topic_of_the_question():
     history = [("Combien d'emplois pour l'usine Kelvio ?", "L'usine Kelvio ouvrira à partir de 2027 avec 300 emplois [1].")]
     assert "Kelvio" in standalone_question("À partir de quand ?", history).carried
     assert standalone_question("Au sein de quelle entreprise travaille Paul Morel ?", history).carried == ()
+
+
+def test_the_noun_of_the_interrogative_phrase_is_no_topic_of_the_question():
+    """"En combien de temps ?" after "Combien d'industriels le cabinet Morel a-t-il rencontrés ?" asks about the
+    same meetings: "temps", like "ville" in "Dans quelle ville ?" or "montant" in "Quel est le montant ?", says
+    what kind of answer is asked, not about what; the conversation's words are carried. A question naming its
+    own topic besides ("Quelle entreprise dirige Kelvio ?") stands alone."""
+    history = [("Combien d'industriels le cabinet Morel a-t-il rencontrés ?",
+                "Le cabinet Morel a, en trois mois, rencontré une cinquantaine d'industriels [1].")]
+    for question in ("En combien de temps ?", "Dans quelle ville ?", "Quel est le montant ?", "How many jobs?"):
+        assert "Morel" in standalone_question(question, history).carried, question
+    assert standalone_question("Quelle entreprise dirige Kelvio ?", history).carried == ()
+    assert standalone_question("Quelles sont les entreprises accompagnées ?", history).carried == ()

@@ -120,13 +120,22 @@ _LOCUTIONS = re.compile(r"\b(?:à partir d(?:e|u|es|['’])|au cours d(?:e|u|es|
                         r"en fonction d(?:e|u|es|['’])|à l['’]égard d(?:e|u|es|['’]))", re.IGNORECASE)
 
 
+# The noun of an interrogative phrase names the class of the answer, not a topic (French and English grammar:
+# "quel(le)(s) X", "quel est le X", "combien de X", "which / what (is the) X", "how many / how much X"): "En
+# combien de temps ?", "Dans quelle ville ?", "Quel est le montant ?" say what is asked, not about what
+_INTERROGATIVE_NOUN = re.compile(r"\b(?:quel(?:le)?s?(?:\s+(?:est|sont|était|étaient)\s+(?:(?:les|la|le)\s|l['’]))?"
+                                 r"|combien\s+(?:de\s+|d['’]\s*)|(?:which|what)(?:\s+(?:is|are|was|were)\s+the)?"
+                                 r"|how\s+(?:many|much))\s*[^\W\d_]+", re.IGNORECASE)
+
+
 def depends_on_conversation(question: str) -> bool:
     """Whether the question needs the previous turns: it opens with "Et", points back with a pronoun or a
     possessive (the pronouns "en" and le/la/les/l' included), leaves out the noun of an ordinal ("la deuxième ?"), or has no
-    content word of its own ("Pourquoi ?")."""
+    content word of its own beyond the class of its answer ("Pourquoi ?", "En combien de temps ?")."""
     ws = words(question)
     pointers = {w for i, w in enumerate(ws) if w in _POINTERS and not (w == "ce" and i and ws[i - 1] == "est")}  # "qu'est-ce"
-    return (bool(ws) and ws[0] in ("et", "and") or bool(pointers) or not analyze(_LOCUTIONS.sub(" ", question))
+    topic = _INTERROGATIVE_NOUN.sub(" ", _LOCUTIONS.sub(" ", question))
+    return (bool(ws) and ws[0] in ("et", "and") or bool(pointers) or not analyze(topic)
             or pronoun_en(question)
             or object_pronoun(question) or elided_item(question) is not None or share_of_unnamed_whole(question))
 

@@ -1383,3 +1383,16 @@ def test_the_noun_of_the_interrogative_phrase_is_no_topic_of_the_question():
         assert "Morel" in standalone_question(question, history).carried, question
     assert standalone_question("Quelle entreprise dirige Kelvio ?", history).carried == ()
     assert standalone_question("Quelles sont les entreprises accompagnées ?", history).carried == ()
+
+
+def test_an_institution_noun_asks_for_an_organisation():
+    """"Quel tribunal doit statuer sur Lorvix ?" asks for an organisation, as "quelle entreprise" does: the
+    sentence naming the court answers alone (a question of no kind got the two best sentences and a third
+    one about something else)."""
+    assert analyse_question("Quel tribunal doit statuer sur Lorvix ?").kind == "agent"
+    assert analyse_question("Quel ministère finance le plan ?").kind == "agent"
+    context = "Le verrier Lorvix a été placé en redressement judiciaire au début du mois, sur fond de flambée des coûts."
+    court = "Les candidats à la reprise de Lorvix ont jusqu'au 28 janvier, le tribunal de commerce de Lille devant statuer en mars."
+    other = "Deux autres projets suivront : la gigafactory Kelvio, basée à Lambres, doit produire des batteries."
+    q, qt, ranked, _, w = _scored("Quel tribunal doit statuer sur Lorvix ?", [f"{context} {court}", other], cosine=0.9)
+    assert [u.text for u in choose(q, qt, ranked, w)] == [court]

@@ -1396,3 +1396,12 @@ def test_an_institution_noun_asks_for_an_organisation():
     other = "Deux autres projets suivront : la gigafactory Kelvio, basée à Lambres, doit produire des batteries."
     q, qt, ranked, _, w = _scored("Quel tribunal doit statuer sur Lorvix ?", [f"{context} {court}", other], cosine=0.9)
     assert [u.text for u in choose(q, qt, ranked, w)] == [court]
+
+
+def test_a_demonstrative_pronoun_opening_a_sentence_points_back():
+    """"Celui que Paul Morel qualifie de « bâtisseur »…" speaks of the person the sentence before named: that
+    sentence is its antecedent, quoted before it, so the answer says who "celui" is."""
+    text = ("L'idée est aussi reprise par Anne Varel, qui s'y consacre depuis des mois. "
+            "Celui que Paul Morel, vice-président du club, qualifie de « bâtisseur », a multiplié les annonces.")
+    units = units_of(text, 1)
+    assert units[1].prev is not None and units[1].prev.text.startswith("L'idée")

@@ -1405,3 +1405,15 @@ def test_a_demonstrative_pronoun_opening_a_sentence_points_back():
             "Celui que Paul Morel, vice-président du club, qualifie de « bâtisseur », a multiplié les annonces.")
     units = units_of(text, 1)
     assert units[1].prev is not None and units[1].prev.text.startswith("L'idée")
+
+
+def test_a_sentence_enumerating_the_asked_class_is_not_padded_by_other_question_words():
+    """"Quels sont les sites aéronautiques cités par la Région ?": the sentence "sites aéronautiques : Arvel (80),
+    Lorvan (59)" is the list; a sentence that only matches the question's other words ("la Région", "Cités"
+    in a name) adds no item and is not quoted after it."""
+    assets = "Ports : Brest (29), Sète (34) ; sites aéronautiques de pointe : Arvel (80), Lorvan (59) ; expertise en robotique."
+    other = "Temps fort : la signature d'une lettre entre l'État, la Région et Villes & Cités."
+    intro = "La Région entend valoriser ses atouts."
+    q, qt, ranked, _, w = _scored("Quels sont les sites aéronautiques cités par la Région ?", [f"{intro} {assets}", other],
+                                  cosine=0.9)
+    assert [u.text for u in choose(q, qt, ranked, w)] == [assets]

@@ -262,6 +262,10 @@ def _list_items(q: QuestionAnalysis, qt: QuestionTerms, best: Unit, ranked: list
         items = _announced_continued([best], q, ranked)
     wanted = q.count or 0
     found = sum(1 for u in items if u.item) or sum(max(1, enumerated_items(u.text)) for u in items)
+    # a best sentence naming the asked class with its members ("sites aéronautiques : Méaulte, Seclin") is
+    # the list: another sentence adds to it only by enumerating that class too, not by matching other words
+    # of the question
+    best_enumerates = best.group is None and enumerates(best.text, q.noun)
     for u in ranked:
         if wanted and found >= wanted or len(items) > w.max_items:
             break
@@ -272,7 +276,7 @@ def _list_items(q: QuestionAnalysis, qt: QuestionTerms, best: Unit, ranked: list
         # the asked class noun ("quelles entreprises") names what every item is: saying it again adds nothing
         covered = set().union(*(c.terms for c in items)) | set(terms(q.noun or ""))
         if (not q.kind or u.holds) and (u.item or u.prose) and (wanted or enumerates(u.text, q.noun)
-                                                                or _new_share(u, covered, qt) >= w.completes):
+                                                                or (not best_enumerates and _new_share(u, covered, qt) >= w.completes)):
             items.append(u)
             found += 1
     return _announced_continued(items, q, ranked)

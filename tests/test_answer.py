@@ -1417,3 +1417,28 @@ def test_a_sentence_enumerating_the_asked_class_is_not_padded_by_other_question_
     q, qt, ranked, _, w = _scored("Quels sont les sites aéronautiques cités par la Région ?", [f"{intro} {assets}", other],
                                   cosine=0.9)
     assert [u.text for u in choose(q, qt, ranked, w)] == [assets]
+
+
+def test_a_number_before_a_multiplier_or_a_currency_is_no_count_of_items():
+    """"Which company carries the 5 billion euro project?" asks for one company, not five items; "les trois
+    ports" still asks for three."""
+    one = analyse_question("Which company carries the 5 billion euro project?")
+    assert one.count is None and not one.is_list
+    assert analyse_question("Quels sont les trois ports cités ?").count == 3
+    assert analyse_question("Quelle part des 20 milliards va au port ?").count is None
+
+
+def test_a_sum_asked_by_its_magnitude_or_as_money_is_met_by_any_sum_about_the_subject():
+    """"Combien de milliards Lorvan a-t-elle attirés ?" asks for a sum (a magnitude with no noun counts money),
+    "combien de millions d'habitants" counts inhabitants; "Combien d'argent Kelvio met-il dans l'usine ?" is
+    answered by the sentence giving Kelvio's sum, whose evidence counts "argent" as met by the sum itself."""
+    billions = analyse_question("Combien de milliards Lorvan a-t-elle attirés pour décarboner ?")
+    assert billions.kind == "amount" and billions.counted is None
+    assert analyse_question("Combien de millions d'habitants compte Lorvan ?").counted == analyze("habitants")[0]
+    text = ("Un mégaprojet a été dévoilé en février par Kelvio. Le fonds annonce 20 milliards d'euros d'ici 2030, "
+            "dont la moitié pour la future usine.")
+    question = "Combien d'argent Kelvio met-il dans l'usine ?"
+    q, qt, ranked, vocab, w = _scored(question, [text], "argent met", cosine=0.8)
+    sums = next(u for u in ranked if "milliards" in u.text)
+    assert sums.coverage >= qt.weights[analyze("argent")[0]] / sum(qt.weights.values())
+    assert refusal_reason(q, qt, ranked, vocab, w) is None

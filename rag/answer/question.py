@@ -32,6 +32,9 @@ SPECIFIC = frozenset({"figure", "amount", "date", "duration", "person", "agent",
 _NUMBER_WORDS = {"deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "six": 6, "sept": 7, "huit": 8, "neuf": 9, "dix": 10,
                  "two": 2, "three": 3, "four": 4, "five": 5}
 _MONEY_NOUNS = frozenset({"argent", "euros", "euro", "money", "dollars"})
+# Multipliers of a number (French and English grammar): "combien de milliards" counts what follows their "de"
+_MULTIPLIERS = frozenset("mille milliers millier millions million milliards milliard centaines centaine dizaines dizaine "
+                         "thousands thousand billions billion".split())
 # Verbs asking for a meaning wherever they stand ("Comment le document définit-il X ?"): French grammar's
 # metalinguistic verbs, as in data/definition_markers_fr.txt.
 _MEANING_VERB = re.compile(r"\b(?:definit|definissent|signifie|signifient|designe|designent|veut dire|veulent dire|"
@@ -60,7 +63,11 @@ _COUNTED = re.compile(r"\b(?:combien\s+(?:de\s+|d['’]\s*)|how\s+many\s+)([^\W\
 # président…" asks for a person)
 _WHO_IS_NAME = re.compile(r"^\s*(?i:qui\s+(?:est|sont|était|étaient)|who\s+(?:is|are|was|were))\s+[A-ZÀ-Ý]")
 _COPULAS = frozenset(("est", "sont", "etait", "etaient", "sera", "seront", "fut", "a", "ont", "avait", "avaient"))  # French grammar: être, avoir
-_COUNT = re.compile(r"\b(?:les|the)\s+(deux|trois|quatre|cinq|six|sept|huit|neuf|dix|two|three|four|five|\d)\s+", re.I)
+# "les trois ports", "the three ports": items asked for. A number before a multiplier, a currency or a percent
+# ("the 5 billion euro project", "les 20 milliards") is a quantity, no count of items (French and English grammar)
+_COUNT = re.compile(r"\b(?:les|the)\s+(deux|trois|quatre|cinq|six|sept|huit|neuf|dix|two|three|four|five|\d)\s+"
+                    r"(?!(?:mille|milliers?|millions?|milliards?|thousands?|millions?|billions?|trillions?|euros?|dollars?"
+                    r"|pour\s*cent|percent|%)(?![\w]))", re.I)
 
 
 @dataclass(frozen=True)
@@ -338,9 +345,16 @@ def analyse_question(question: str) -> QuestionAnalysis:
     counted = None
     cm = _COUNTED.search(question)
     if cm:
-        stems = analyze(cm.group(1))
+        word = fold_accents(cm.group(1).lower())
+        if word in _MULTIPLIERS:
+            # "combien de millions d'habitants" counts inhabitants; "combien de milliards…" alone asks for a sum
+            after = re.match(r"\s+(?:de\s+|d['’]\s*)([^\W\d_]+)", question[cm.end():], re.IGNORECASE)
+            word = fold_accents(after.group(1).lower()) if after else "euros"
+            if word in _MONEY_NOUNS and kind == "figure":
+                kind = "amount"
+        stems = analyze(word)
         # "combien d'argent": money is asked, not a count of a thing (the amount detector handles it)
-        counted = stems[0] if stems and fold_accents(cm.group(1).lower()) not in _MONEY_NOUNS else None
+        counted = stems[0] if stems and word not in _MONEY_NOUNS else None
     if kind == "duration":
         counted = None  # "combien de temps" asks how long ("six ans"), it counts no "temps"
     language = question_language(question)

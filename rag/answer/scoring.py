@@ -146,8 +146,8 @@ _ROMAN_VALUES = {"I": "1", "II": "2", "III": "3", "IV": "4", "V": "5", "VI": "6"
 # Kinds whose "quel + noun" names the class of the answer (a place, a moment, an organisation, a person),
 # not a measured property: "quel taux" asks for the rate, which the evidence names.
 CLASS_KINDS = frozenset({"place", "date", "agent", "person"})
-# "combien coûte…": the verb asks for a sum, which any sum about the subject gives
-_COST_TERMS = frozenset(analyze("coût coûte coûtent coûter"))
+# "combien coûte…", "combien d'argent": the verb or the noun asks for a sum, which any sum about the subject gives
+_COST_TERMS = frozenset(analyze("coût coûte coûtent coûter argent money"))
 
 
 def class_noun_terms(q: QuestionAnalysis) -> frozenset[str]:
@@ -231,6 +231,7 @@ def score_units(q: QuestionAnalysis, qt: QuestionTerms, units: list[Unit], cosin
     # the answer, and the answer itself ("Valenciennes", "en 2019", "400 000 euros") is what meets it; a text
     # rarely repeats the class noun, which may be a word the corpus never uses ("budget")
     answer_class = class_noun_terms(q) & set(qt.weights)
+    measured_class = q.kind == "amount" or q.measured
     asked.update({t: qt.weights[t] for t in answer_class})
     asked_total = sum(asked.values())
     # the corpus writes the counted noun somewhere: a count of it is written with it ("combien de drones" is
@@ -251,6 +252,11 @@ def score_units(q: QuestionAnalysis, qt: QuestionTerms, units: list[Unit], cosin
     for i, (u, c) in enumerate(zip(units, cosines)):
         # a table row is read with its column headers: their words are the row's own
         read = u.terms | u.prev.terms if u.prev is not None and u.prev.heads_table else u.terms
+        u.holds = holds(q.kind, u.text, q) and not u.heads_table  # a column header's years and ordinals are labels
+        if u.holds and measured_class:
+            # a sum or a measurement is the quantity asked ("combien d'argent", "quelle vitesse"): the class noun
+            # is met by the answer itself. A name is no such proof of a place's or an actor's class ("ports").
+            read = read | answer_class
         own = sum(wt for t, wt in qt.weights.items() if t in read and t in qt.known) / known
         nearby = sum(wt for t, wt in qt.weights.items() if t not in read and t in u.context and t in qt.known) / known
         u.cosine = above_floor(c)
@@ -264,7 +270,6 @@ def score_units(q: QuestionAnalysis, qt: QuestionTerms, units: list[Unit], cosin
         own_and_prev = u.terms | prev_terms
         u.about = (sum(1.0 if mentions(own_and_prev, name) else w.about_context if mentions(u.context, name) else 0.0
                        for name in q.focus) / len(q.focus)) if q.focus else 0.0
-        u.holds = holds(q.kind, u.text, q) and not u.heads_table  # a column header's years and ordinals are labels
         # about another instance of the asked noun ("l'usine AESC…" for "l'usine Verkor"): found once per unit,
         # fits_kind reads it many times
         u.extras["another"] = bool(q.focus) and not q.focus_carried and names_another(u.text, q, u.terms)

@@ -1442,3 +1442,19 @@ def test_a_sum_asked_by_its_magnitude_or_as_money_is_met_by_any_sum_about_the_su
     sums = next(u for u in ranked if "milliards" in u.text)
     assert sums.coverage >= qt.weights[analyze("argent")[0]] / sum(qt.weights.values())
     assert refusal_reason(q, qt, ranked, vocab, w) is None
+
+
+def test_names_typed_in_lower_case_are_read_as_the_passages_write_them():
+    """"kelvio ça fabrique quoi", "c'est quoi le pass lorvan": the names the passages write with capitals
+    ("Kelvio", "Pass Lorvan") are the question's focus, even at its start; a capital opening a sentence
+    ("Parmi") or a word the passage also writes in lower case ("drones") makes no name."""
+    from rag.answer.casing import with_names_capitalised
+    from rag.answer.question import question_focus
+
+    passage = ("En juin, la région adopte le “Pass Lorvan”, un programme pour les drones. Parmi les quatre "
+               "entreprises accompagnées se trouve Kelvio, concepteur de manettes. Les drones volent vite.")
+    assert with_names_capitalised("kelvio ça fabrique quoi", [passage]) == "Kelvio ça fabrique quoi"
+    assert with_names_capitalised("c'est quoi le pass lorvan", [passage]) == "c'est quoi le Pass Lorvan"
+    assert with_names_capitalised("parmi les drones lesquels", [passage]) == "parmi les drones lesquels"
+    assert question_focus("Kelvio ça fabrique quoi") == ("Kelvio",)
+    assert question_focus("Combien d'emplois ?") == ()

@@ -26,11 +26,10 @@ from rag.answer.scoring import QuestionTerms, Vocabulary, class_noun_terms, fits
 from rag.answer.units import Unit
 from rag.settings import AnswerSettings
 from rag.text.analysis import analyze
+from rag.text.lexicon import COMMON_WORD_ZIPF
 
 TOP_UNITS = 5  # the best units an answer would be drawn from
 
-
-COMMON_WORD_ZIPF = 3.0  # a word this frequent in the question's language is a word, not necessarily a name
 
 
 def unknown_names(q: QuestionAnalysis, vocab: Vocabulary) -> list[str]:

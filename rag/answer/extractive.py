@@ -19,6 +19,7 @@ from typing import Iterator
 import numpy as np
 
 from rag.answer.abstention import refusal_reason
+from rag.answer.casing import with_names_capitalised
 from rag.answer.compose import choose, quoted_text
 from rag.answer.kinds import folded
 from rag.answer.language_gap import NONE as NO_GAP, LanguageGap, measure_gap
@@ -82,6 +83,9 @@ class ExtractiveAnswerer:
                    else np.zeros(0, np.float32))
         qvec = self.embedder.encode_query(query.text)
         passage_cosines = [float(self._chunk_vector(p) @ qvec) for p in passages]
+        # "nacon ça fabrique quoi": the names typed in lower case are analysed as the passages write them
+        texts = [p.text for p in passages]
+        query = Query(with_names_capitalised(query.question, texts), with_names_capitalised(query.text, texts), query.carried)
         question = _analyse(query)
         property_cosines = None
         if units and question.specific and question.focus and not question.focus_carried:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from rag.text.analysis import ROMAN_NUMERAL, analyze, fold_accents, ranks_in
+from rag.text.lexicon import COMMON_WORD_ZIPF, zipf
 from rag.text.normalize import numbers_in
 from rag.text.wordlists import word_list, word_table
 
@@ -260,8 +261,8 @@ def question_focus(question: str) -> tuple[str, ...]:
         name = m.group(0).strip("’'- ")
         if m.start() == first_start:
             head, _, rest = name.partition(" ")
-            if not head.isupper():
-                name = rest.strip()  # "Combien", "Quelle": capital by position
+            if not head.isupper() and zipf(head.lower()) >= COMMON_WORD_ZIPF:
+                name = rest.strip()  # "Combien", "Quelle": capital by position; "Nacon fabrique quoi ?" names Nacon
         # particles, an elided article or a roman numeral ("phase II de Territoires") do not open a name
         name = re.sub(r"^(?:(?:de|des|du|la|le|et|en|d['’]|l['’]|(?:I|II|III|IV|V|VI|VII|VIII)\b)\s*)+", "", name).strip()
         if not name or ROMAN_NUMERAL.fullmatch(name) or (not analyze(name) and not name.isupper()):

@@ -13,6 +13,7 @@ from functools import lru_cache
 from wordfreq import get_frequency_dict, zipf_frequency
 
 MIN_ZIPF = 1.0
+COMMON_WORD_ZIPF = 3.0  # a word this frequent is a common word of the language, not a name, whatever its capital
 _SINGLE_LETTER_WORDS = frozenset("aàyô")
 # A run of letters (any script's letters, no digits or underscore), optionally with inner apostrophes
 # or hyphens kept apart below: "aujourd'hui" is one token to the split, elisions are peeled first.

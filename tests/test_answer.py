@@ -16,7 +16,8 @@ from rag.answer.compose import choose
 from rag.answer.kinds import acronym_expansion, counted_near_number, folded, holds, names_another
 from rag.answer.question import analyse_question
 from rag.answer.scoring import Vocabulary, meets_constraints, question_terms, score_units
-from rag.answer.units import display_text, footnote_calls, footnote_terms, is_debris, units_of, with_marker
+from rag.answer.units import display_text, footnote_terms, is_debris, units_of, with_marker
+from rag.text.footnotes import footnote_calls
 from rag.assistant import REFUSAL, Assistant
 from rag.evaluation.metrics import answer_sentences
 from rag.query.followup import standalone_question

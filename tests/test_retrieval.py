@@ -195,3 +195,14 @@ def test_a_question_coordinating_two_complements_finds_a_passage_for_each(retrie
     # "du" is "de" with its article: two complements; without a repeated preposition, one complement
     assert coordination("Quel est le montant de la subvention et du projet ?").second == "projet"
     assert coordination("Quel est le montant accordé par la Région et l'État ?") is None
+
+
+def test_a_question_about_a_word_with_a_footnote_call_retrieves_the_footnote(retriever):
+    """"comme avec Ynsect*" in one passage and, at the end of the article, "* La start-up … larves de
+    scarabées…": the note never names Ynsect, so the search alone misses it; a question about Ynsect gets it
+    among its passages, and a question not about the marked word does not."""
+    note = "larves de scarabées"
+    passages = retriever.search("Que produisait Ynsect ?", k=5)
+    assert any(note in p.text for p in passages)
+    assert [p.rank for p in passages] == [1, 2, 3, 4, 5]
+    assert not any(note in p.text for p in retriever.search("Combien d'emplois représentent les trois gigafactories ?", k=5))

@@ -25,8 +25,9 @@ from rag.answer.kinds import folded
 from rag.answer.language_gap import NONE as NO_GAP, LanguageGap, measure_gap
 from rag.answer.question import QuestionAnalysis, analyse_question
 from rag.answer.scoring import QuestionTerms, Vocabulary, question_terms, score_units
-from rag.answer.units import Unit, footnote_calls, footnote_terms, terms, units_of, with_marker
+from rag.answer.units import Unit, footnote_terms, terms, units_of, with_marker
 from rag.query.followup import Query, has_question_word
+from rag.text.footnotes import footnote_calls
 from rag.schema import Citation, Passage
 
 

@@ -258,25 +258,6 @@ def same_row_shape(a: str, b: str) -> bool:
     return len(sa) >= 2 and sa == shape(b)
 
 
-# a call mark: the asterisks right after a word ("comme avec Ynsect*, mais…"); a footnote: a line opening on as many
-_CALL_MARK = re.compile(r"([^\W\d_][\w'’-]*)(\*+)(?![\w*])")
-_FOOTNOTE_LINE = re.compile(r"^(\*+)[ \t]*(\S[^\n]*)", re.MULTILINE)
-
-
-def footnote_calls(document: str) -> dict[str, str]:
-    """The footnotes of a document and the word each explains: {opening of the footnote: marked word}. A
-    footnote ("* La start-up … a levé 650 millions") speaks of the word its call mark follows ("Ynsect*") without
-    naming it. Only unambiguous pairs count: one footnote and one call mark with that many asterisks."""
-    notes: dict[str, list[str]] = {}
-    for m in _FOOTNOTE_LINE.finditer(document):
-        notes.setdefault(m.group(1), []).append(" ".join(m.group(2).split())[:40])
-    marks: dict[str, list[str]] = {}
-    for m in _CALL_MARK.finditer(document):
-        marks.setdefault(m.group(2), []).append(m.group(1))
-    return {texts[0]: marks[stars][0] for stars, texts in notes.items()
-            if len(texts) == 1 and len(marks.get(stars, [])) == 1}
-
-
 def footnote_terms(calls: dict[str, str], text: str) -> frozenset[str]:
     """The terms of the word a footnote explains, for a unit that is that footnote (its text opens like one of
     `calls`, footnote_calls of its document; the asterisk is not shown); none for any other unit."""

@@ -1459,3 +1459,15 @@ def test_names_typed_in_lower_case_are_read_as_the_passages_write_them():
     assert with_names_capitalised("parmi les drones lesquels", [passage]) == "parmi les drones lesquels"
     assert question_focus("Kelvio ça fabrique quoi") == ("Kelvio",)
     assert question_focus("Combien d'emplois ?") == ()
+
+
+def test_a_verb_of_receiving_money_asks_for_a_sum_met_by_any_sum_the_subject_is_granted():
+    """"Combien a reçu Kelvio ?" asks for a sum, and "une subvention de 30 000 euros est accordée à Kelvio"
+    gives it, though it never says "reçu"; "combien d'entreprises ont reçu…" still counts companies."""
+    q = analyse_question("Combien a reçu Kelvio ?")
+    assert q.kind == "amount"
+    assert analyse_question("Combien d'entreprises ont reçu une aide ?").kind == "figure"
+    text = "Une première subvention de 30 000 euros est accordée à la jeune start-up Kelvio, installée à Lorvan."
+    q, qt, ranked, vocab, w = _scored("Combien a reçu Kelvio ?", [text], "reçu", cosine=0.9)
+    assert ranked[0].extras["property"] == 1.0
+    assert refusal_reason(q, qt, ranked, vocab, w) is None

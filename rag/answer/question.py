@@ -251,6 +251,11 @@ def _defined_term(question: str) -> tuple[str, ...]:
 _DEMONSTRATIVES = frozenset("ce cet cette ces cela ça ca celui celle ceux celles".split())  # French grammar
 
 
+def money_verbs() -> frozenset[str]:
+    """Verbs of receiving or granting money, accent-folded (data/money_verbs.txt)."""
+    return word_list("answer/data/money_verbs.txt")
+
+
 def question_focus(question: str) -> tuple[str, ...]:
     """Names and quoted phrases of the question: «quoted» phrases, then runs of capitalised words and
     acronyms (a capital that only opens the question does not count), roman numerals excluded."""
@@ -304,6 +309,8 @@ def analyse_question(question: str) -> QuestionAnalysis:
     if kind == "figure" and re.search(r"\b(?:euros?|argent|money|investi\w*|financ\w*|subvention\w*|cout\w*|cost\w*)\b",
                                       folded):
         kind = "amount"  # "combien a-t-elle investi", "combien coûte…" ask for a sum of money
+    if kind == "figure" and not _COUNTED.search(question) and set(folded.split()) & money_verbs():
+        kind = "amount"  # "Combien a reçu Asterodyn ?": what it received is a sum
     head = re.match(r"^qui\s+(?:a\s+|ont\s+)?([a-z]+)\s+(.*?)(?:\s+(?:qui|que|qu|dont|ou|selon|d apres)\b|$)", folded)
     head_roles = tuple(_head_verbs().get(head.group(1), "").split()) if head and kind in ("agent", "person") else ()
     head_of, head_verb = (head.group(2), head.group(1)) if head_roles else ("", "")

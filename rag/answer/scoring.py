@@ -31,9 +31,9 @@ import numpy as np
 from rag.answer.kinds import (counted_near_number, enumerates, focus_head, folded, holds, mentions, names_agent,
                               names_another)
 from rag.answer.language_gap import NONE as NO_GAP, LanguageGap
-from rag.answer.question import QuestionAnalysis
+from rag.answer.question import QuestionAnalysis, money_verbs
 from rag.answer.units import Unit, credit_labels, terms
-from rag.text.analysis import analyze, ranks_in
+from rag.text.analysis import analyze, ranks_in, words
 from rag.text.lexicon import garbled_words
 from rag.text.normalize import numbers_in
 from rag.text.wordlists import word_list
@@ -156,7 +156,9 @@ def class_noun_terms(q: QuestionAnalysis) -> frozenset[str]:
     by "ce projet à 400 000 euros"), unless a particular quantity is named ("le salaire", q.named_amount); so
     is a measurement the physical quantity asked."""
     if q.kind == "amount" and not q.named_amount:
-        return frozenset(analyze(q.noun or "")) | _COST_TERMS
+        # "combien a reçu X": the verb of receiving is met by the sum, whatever the text's verb ("accordée à X")
+        received = frozenset(t for w in words(q.text) if w in money_verbs() for t in analyze(w))
+        return frozenset(analyze(q.noun or "")) | _COST_TERMS | received
     if q.measured:
         # a figure with its unit of measure is the quantity asked ("quelle vitesse": "400 kilomètres heure"),
         # as a sum is the budget; a unit holds the kind only with such a figure (rag.answer.kinds.holds)

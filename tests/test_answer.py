@@ -1471,3 +1471,17 @@ def test_a_verb_of_receiving_money_asks_for_a_sum_met_by_any_sum_the_subject_is_
     q, qt, ranked, vocab, w = _scored("Combien a reçu Kelvio ?", [text], "reçu", cosine=0.9)
     assert ranked[0].extras["property"] == 1.0
     assert refusal_reason(q, qt, ranked, vocab, w) is None
+
+
+def test_a_definite_description_of_an_actor_points_back_to_the_one_named_before():
+    """"Le fonds norvégien a annoncé 12 milliards…" speaks of the fund the sentence before names: "Quel fonds a
+    annoncé 12 milliards ?" is answered by both, the naming sentence first. "La start-up Kelvio…" names its
+    own; a footnote opening on "La start-up…" speaks of its call mark's word, not of the line before."""
+    text = ("Un mégaprojet a été dévoilé en mars au salon de Lorvan par Varnholt. Le fonds norvégien a ainsi "
+            "annoncé 12 milliards d'euros d'ici 2030, dont la moitié pour le port.")
+    units = units_of(text, 1)
+    assert units[1].prev is not None and "Varnholt" in units[1].prev.text
+    assert units_of("Un projet est annoncé. La start-up Kelvio a levé 3 millions.", 1)[1].prev is None
+    assert units_of("Un projet est annoncé.\n* La start-up a levé 3 millions.", 1)[-1].prev is None
+    q, qt, ranked, _, w = _scored("Quel fonds a annoncé 12 milliards ?", [text], cosine=0.9)
+    assert [u.text for u in choose(q, qt, ranked, w)] == [units[0].text, units[1].text]

@@ -318,7 +318,8 @@ def _announced_continued(items: list[Unit], q: QuestionAnalysis, ranked: list[Un
 
 
 def _with_antecedents(chosen: list[Unit], qt: QuestionTerms) -> list[Unit]:
-    """Put before an anaphoric unit the sentence it points to, when that one holds an asked term it lacks."""
+    """Put before an anaphoric unit the sentence it points to, when that one holds an asked term it lacks or the
+    name the unit holds the asked datum through."""
     def at(u: Unit) -> tuple[int, int, int]:  # a unit's place: the antecedent is a copy made before scoring
         return u.n, u.start, u.end
 
@@ -332,8 +333,8 @@ def _with_antecedents(chosen: list[Unit], qt: QuestionTerms) -> list[Unit]:
         elif p is not None and at(p) not in shown_at:
             # what the units already shown say is not missing: an antecedent repeating it adds nothing
             missing = set(qt.weights) - u.terms - set().union(*(s.terms for s in shown))
-            if any(t in p.terms for t in missing):
-                shown.append(p)
+            if any(t in p.terms for t in missing) or u.extras.get("held_by_antecedent"):
+                shown.append(p)  # ... or it names the one the unit speaks of ("Le fonds canadien…": Brookfield)
         if at(u) not in {at(s) for s in shown}:
             shown.append(u)
     return shown

@@ -32,7 +32,7 @@ from rag.answer.kinds import (counted_near_number, enumerates, focus_head, folde
                               names_another)
 from rag.answer.language_gap import NONE as NO_GAP, LanguageGap
 from rag.answer.question import QuestionAnalysis, money_verbs
-from rag.answer.units import Unit, credit_labels, terms
+from rag.answer.units import Unit, credit_labels, definite_description, terms
 from rag.text.analysis import analyze, ranks_in, words
 from rag.text.lexicon import garbled_words
 from rag.text.normalize import numbers_in
@@ -255,6 +255,10 @@ def score_units(q: QuestionAnalysis, qt: QuestionTerms, units: list[Unit], cosin
         # a table row is read with its column headers: their words are the row's own
         read = u.terms | u.prev.terms if u.prev is not None and u.prev.heads_table else u.terms
         u.holds = holds(q.kind, u.text, q) and not u.heads_table  # a column header's years and ordinals are labels
+        if (not u.holds and u.prev is not None and q.noun and q.kind in CLASS_KINDS
+                and definite_description(u.text) == q.noun and holds(q.kind, u.prev.text, q)):
+            # "Quel fonds… ?": "Le fonds canadien a annoncé…" is the one the sentence before names, quoted with it
+            u.holds = u.extras["held_by_antecedent"] = True
         if u.holds and measured_class:
             # a sum or a measurement is the quantity asked ("combien d'argent", "quelle vitesse"): the class noun
             # is met by the answer itself. A name is no such proof of a place's or an actor's class ("ports").

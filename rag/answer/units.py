@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from rag.query.followup import pronoun_en
-from rag.text.analysis import STOPWORDS, analyze, ranks_in, roman_terms, words
+from rag.text.analysis import STOPWORDS, analyze, fold_accents, ranks_in, roman_terms, words
 from rag.text.sentences import split_sentences
-from rag.text.wordlists import word_list
+from rag.text.wordlists import word_list, word_table
 
 MIN_UNIT_CHARS = 80  # shorter layout fragments are merged with the lines that follow them
 MAX_FRAGMENTS = 4  # ... at most this many
@@ -47,6 +48,26 @@ def opens_on_anaphor(text: str) -> bool:
 # A demonstrative determiner before a noun, anywhere in a sentence ("… de ce projet à 400 000 euros"), also
 # points back at what the sentence before named; "ce qui", "ce que", "ce dont" do not.
 _DEMONSTRATIVE = re.compile(r"\b(?:ce|cet|cette|ces)\s+(?!qui\b|que\b|qu['’]|dont\b|dernier)[^\W\d_]{3,}", re.IGNORECASE)
+
+
+@lru_cache(maxsize=1)
+def _actor_nouns() -> frozenset[str]:
+    """Nouns of organisations and people (the agent, person and role rows of data/answer_nouns.tsv)."""
+    return frozenset(noun for noun, kind in word_table("answer/data/answer_nouns.tsv") if kind in ("agent", "person", "role"))
+
+
+_DEFINITE_OPENING = re.compile(r"(?:Le|La|L['’])\s*([^\W\d_][\w-]*)(?:\s+([^\W\d_][\w'’-]*))?")
+
+
+def definite_description(text: str) -> str | None:
+    """"Le fonds canadien a ainsi annoncé…", "La start-up a levé…": a sentence opening on a definite article and
+    a noun of an organisation or a person, with no name right after it, speaks of one the sentence before
+    named (French grammar: the anaphoric definite description). The noun, accent-folded, or None."""
+    m = _DEFINITE_OPENING.match(text)
+    if not m:
+        return None
+    noun = fold_accents(m.group(1).lower()).replace("-", " ")
+    return noun if noun in _actor_nouns() and not (m.group(2) or "")[:1].isupper() else None
 
 
 def credit_labels() -> frozenset[str]:
@@ -198,7 +219,9 @@ def units_of(text: str, n: int, heading: str | None = None, title: str | None = 
                 in_group = False
             unit_terms = terms(shown)
             # "Cette PME…", "… de ce projet", "On en dénombre 7": the sentence points back at the one before
-            anaphoric = (bool(_ANAPHORA.match(shown) or _DEMONSTRATIVE.search(shown) or pronoun_en(shown))
+            # "Le fonds canadien a annoncé…" too (a footnote's opening speaks of its call mark's word, not of the line before)
+            anaphoric = (bool(_ANAPHORA.match(shown) or _DEMONSTRATIVE.search(shown) or pronoun_en(shown)
+                              or (definite_description(shown) and not raw.lstrip().startswith("*")))
                          and bool(out) and out[-1].end <= start)
             context = (out[-1].terms if out else frozenset()) | heading_terms
             lead = next((u for u in reversed(out) if u.lead and u.group == group_id), None) if bullet else None

@@ -1485,3 +1485,16 @@ def test_a_definite_description_of_an_actor_points_back_to_the_one_named_before(
     assert units_of("Un projet est annoncé.\n* La start-up a levé 3 millions.", 1)[-1].prev is None
     q, qt, ranked, _, w = _scored("Quel fonds a annoncé 12 milliards ?", [text], cosine=0.9)
     assert [u.text for u in choose(q, qt, ranked, w)] == [units[0].text, units[1].text]
+
+
+def test_a_list_answered_by_a_table_row_takes_the_other_rows_naming_what_the_question_names():
+    """"Quelles entreprises sont citées comme grands employeurs à Arvel ?": every row of the table naming Arvel
+    is an item (rows are no sentences, so they had never been added after the first); a row of Lorvan is not."""
+    table = ("KELVIO MOTORS Arvel 29.10Z Construction de véhicules automobiles 2 000 à 4 999 salariés\n"
+             "NORFER SA Lorvan 24.10Z Sidérurgie 1 000 à 1 999 salariés\n"
+             "CALIX VERRE Arvel 23.13Z Fabrication de verre creux 1 000 à 1 999 salariés\n"
+             "VIDEM RAIL Arvel 30.20Z Construction de locomotives 1 000 à 1 999 salariés")
+    q, qt, ranked, _, w = _scored("Quelles entreprises sont citées comme grands employeurs à Arvel ?", [table],
+                                  "employeurs", cosine=0.9)
+    chosen = [u.text for u in choose(q, qt, ranked, w)]
+    assert len(chosen) == 3 and all("Arvel" in t for t in chosen), chosen

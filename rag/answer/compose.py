@@ -26,7 +26,7 @@ import re
 from rag.answer.kinds import data_of, enumerates, holds, mentions, names_agent, says_name
 from rag.answer.question import QuestionAnalysis
 from rag.answer.scoring import QuestionTerms, fits_kind, gives_ranks, meets_constraints
-from rag.answer.units import Unit, display_text, opens_on_anaphor, terms
+from rag.answer.units import Unit, display_text, opens_on_anaphor, same_row_shape, terms
 from rag.query.coordination import coordination
 from rag.query.followup import pronoun_en
 from rag.settings import AnswerSettings
@@ -255,6 +255,13 @@ def _list_items(q: QuestionAnalysis, qt: QuestionTerms, best: Unit, ranked: list
         named = [u for u in rows if q.focus and not q.focus_carried and all(mentions(u.terms, f) for f in q.focus)]
         rows = named or rows
         return sorted(rows[: w.max_items], key=lambda u: (u.n, u.start))
+    if best.debris and not best.item and q.focus and not q.focus_carried:
+        # a table row answers ("les grands employeurs à Valenciennes"): the other rows of that shape naming what the
+        # question names are the other items, though rows are no sentences
+        rows = [u for u in ranked if same_row_shape(u.text, best.text) and all(mentions(u.terms, f) for f in q.focus)
+                and u.score >= best.score * w.keep_ratio]
+        if len(rows) > 1:
+            return sorted(rows[: w.max_items], key=lambda u: (u.n, u.start))
     if best.group is not None:
         group = sorted((u for u in ranked if u.n == best.n and u.group == best.group), key=lambda u: u.start)
         items = group[: w.max_items + 1]

@@ -1498,3 +1498,15 @@ def test_a_list_answered_by_a_table_row_takes_the_other_rows_naming_what_the_que
                                   "employeurs", cosine=0.9)
     chosen = [u.text for u in choose(q, qt, ranked, w)]
     assert len(chosen) == 3 and all("Arvel" in t for t in chosen), chosen
+
+
+def test_a_list_asked_with_its_count_is_met_by_a_sentence_enumerating_the_class():
+    """"Quels sont les deux ports de l'Arvelais cités ?": the sentence "Ports : Brest (29), Sète (34), Arles
+    (13) ; …" is the list, however many members it gives; no other sentence is added to reach two items."""
+    assets = "Ports stratégiques : Brest (29), Sète (34), Arles (13) ; sites de pointe : Lorvan (80) ; expertise en robotique."
+    other = "Deux autres projets suivront : l'usine Kelvio, basée à Lambres (Nord), et celle de Norfer, à Arles."
+    intro = "La Région de l'Arvelais entend valoriser ses atouts."
+    q, qt, ranked, _, w = _scored("Quels sont les deux ports de l'Arvelais cités ?", [f"{intro} {assets}", other],
+                                  cosine=0.9)
+    assert q.count == 2
+    assert [u.text for u in choose(q, qt, ranked, w)] == [assets]

@@ -273,6 +273,8 @@ def _list_items(q: QuestionAnalysis, qt: QuestionTerms, best: Unit, ranked: list
     # the list: another sentence adds to it only by enumerating that class too, not by matching other words
     # of the question
     best_enumerates = best.group is None and enumerates(best.text, q.noun)
+    if best_enumerates:  # however many members it gives: "les deux ports du Pas-de-Calais" are among them
+        found = max(found, wanted)
     for u in ranked:
         if wanted and found >= wanted or len(items) > w.max_items:
             break

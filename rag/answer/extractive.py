@@ -27,7 +27,7 @@ from rag.answer.question import QuestionAnalysis, analyse_question
 from rag.answer.scoring import QuestionTerms, Vocabulary, question_terms, score_units
 from rag.answer.units import Unit, footnote_terms, terms, units_of, with_marker
 from rag.query.followup import Query, has_question_word
-from rag.text.footnotes import footnote_calls
+from rag.text.footnotes import DocumentFootnotes
 from rag.schema import Citation, Passage
 
 
@@ -66,7 +66,7 @@ class ExtractiveAnswerer:
         self.weights = settings.answer
         self.vocabulary = Vocabulary(*_document_frequencies(index))
         self._documents: dict[str, str] = {}
-        self._footnotes: dict[str, dict[str, str]] = {}
+        self._footnotes = DocumentFootnotes(index)
 
     @cached_property
     def language_gap(self) -> LanguageGap:
@@ -143,11 +143,8 @@ class ExtractiveAnswerer:
     def footnote_terms(self, doc_id: str, text: str) -> frozenset[str]:
         """The terms of the word a footnote explains ("Ynsect" for "* La start-up … a levé 650 millions"), for a
         unit that is that footnote; none for any other unit (the document's footnotes are read once)."""
-        if doc_id not in self._footnotes:
-            if len(self._footnotes) >= 256:
-                self._footnotes.clear()
-            self._footnotes[doc_id] = footnote_calls(self.index.document_text(doc_id))
-        return footnote_terms(self._footnotes[doc_id], text) if self._footnotes[doc_id] else frozenset()
+        calls = self._footnotes.of(doc_id)
+        return footnote_terms(calls, text) if calls else frozenset()
 
     def stored_vectors(self, passage: Passage):
         """The passage's (sentence spans, sentence vectors) stored in the index, or None when it has no sentence."""

@@ -67,7 +67,7 @@ _COPULAS = frozenset(("est", "sont", "etait", "etaient", "sera", "seront", "fut"
 # "les trois ports", "the three ports": items asked for. A number before a multiplier, a currency or a percent
 # ("the 5 billion euro project", "les 20 milliards") is a quantity, no count of items (French and English grammar)
 _COUNT = re.compile(r"\b(?:les|the)\s+(deux|trois|quatre|cinq|six|sept|huit|neuf|dix|two|three|four|five|\d)\s+"
-                    r"(?!(?:mille|milliers?|millions?|milliards?|thousands?|millions?|billions?|trillions?|euros?|dollars?"
+                    r"(?!(?:mille|milliers?|millions?|milliards?|thousands?|billions?|trillions?|euros?|dollars?"
                     r"|pour\s*cent|percent|%)(?![\w]))", re.I)
 
 

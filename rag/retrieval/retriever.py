@@ -27,7 +27,7 @@ from rag.retrieval.sources import SourceReference, document_terms, find_source_r
 from rag.schema import Passage
 from rag.settings import Settings
 from rag.text.analysis import analyze
-from rag.text.footnotes import CALL_MARK, footnote_calls
+from rag.text.footnotes import CALL_MARK, DocumentFootnotes
 
 DENSE_UNITS = ("sentence", "chunk", "both")
 MODES = ("dense", "bm25", "hybrid")
@@ -81,7 +81,7 @@ class Retriever:
         self.embedder = embedder or get_embedder(settings)
         self.normalisation = normalisation
         self._docs_seen: tuple[object, dict[str, frozenset[str]]] | None = None
-        self._notes: dict[str, dict[str, str]] = {}  # each document's footnotes (rag.text.footnotes)
+        self._notes = DocumentFootnotes(index)  # each document's footnotes, read once
 
     def _doc_terms(self) -> dict[str, frozenset[str]]:
         """Metadata words of each document that has chunks, recomputed when the store's documents change
@@ -130,7 +130,7 @@ class Retriever:
         ref = None if ids else self.source_reference(query)
         if ref:
             query = ref.query
-        passages = self._with_footnote(query, self._search(query, k, mode, ids, ref), k, mode)
+        passages = self._with_footnote(query, self._search(query, k, mode, ids, ref), k)
         both = coordination(query)
         if both is None or k < 3:
             return passages, ref
@@ -146,7 +146,7 @@ class Retriever:
         merged = passages[:k - len(extra)] + extra
         return [replace(p, rank=i + 1) for i, p in enumerate(merged)], ref
 
-    def _with_footnote(self, query: str, passages: list[Passage], k: int, mode: str) -> list[Passage]:
+    def _with_footnote(self, query: str, passages: list[Passage], k: int) -> list[Passage]:
         """A question about a word a passage marks with a footnote call ("comme avec Ynsect*") gets the footnote's
         passage too, as a reader turns to the note ("* La start-up … a levé 650 millions"): it takes the last of
         the k places when it is not among them. The note never names the word, so the search alone misses it."""
@@ -157,9 +157,9 @@ class Retriever:
             called = {m.group(1) for m in CALL_MARK.finditer(p.text) if set(analyze(m.group(1))) & asked}
             if not called:
                 continue
-            openings = [opening for opening, word in self._footnotes(p.doc_id).items() if word in called]
+            openings = [opening for opening, word in self._notes.of(p.doc_id).items() if word in called]
             for opening in openings:
-                if any(opening in " ".join(q.text.split()) for q in passages):
+                if any(opening in " ".join(x.text.split()) for x in passages):
                     continue
                 # the note's own words, searched in its document, find its passage
                 note = next(iter(self._search(opening, 1, "bm25", [p.doc_id], None)), None)
@@ -167,14 +167,6 @@ class Retriever:
                     kept = passages[:k - 1] if len(passages) >= k else passages
                     return [replace(x, rank=i + 1) for i, x in enumerate([*kept, note])]
         return passages
-
-    def _footnotes(self, doc_id: str) -> dict[str, str]:
-        """footnote_calls of a document, read once (the cache is emptied when it grows past 256 documents)."""
-        if doc_id not in self._notes:
-            if len(self._notes) >= 256:
-                self._notes.clear()
-            self._notes[doc_id] = footnote_calls(self.index.document_text(doc_id))
-        return self._notes[doc_id]
 
     def _search(self, query: str, k: int, mode: str, ids, ref: SourceReference | None) -> list[Passage]:
         n = max(k, self.settings.candidates)

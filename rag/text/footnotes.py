@@ -26,3 +26,21 @@ def footnote_calls(document: str) -> dict[str, str]:
         marks.setdefault(m.group(2), []).append(m.group(1))
     return {texts[0]: marks[stars][0] for stars, texts in notes.items()
             if len(texts) == 1 and len(marks.get(stars, [])) == 1}
+
+
+class DocumentFootnotes:
+    """footnote_calls of each document of a store, read once per document (the cache is emptied when it grows past
+    `limit` documents). After a rebuild by another process a document's notes may be the old ones, as its
+    folded text is for the answerer: retrieval checks that a note's opening is in the passage it brings."""
+
+    def __init__(self, store, limit: int = 256):
+        self.store = store
+        self.limit = limit
+        self._calls: dict[str, dict[str, str]] = {}
+
+    def of(self, doc_id: str) -> dict[str, str]:
+        if doc_id not in self._calls:
+            if len(self._calls) >= self.limit:
+                self._calls.clear()
+            self._calls[doc_id] = footnote_calls(self.store.document_text(doc_id))
+        return self._calls[doc_id]

@@ -141,10 +141,7 @@ class Retriever:
             if best is not None and best.chunk_id not in kept:
                 extra.append(best)
                 kept.add(best.chunk_id)
-        if not extra:
-            return passages, ref
-        merged = passages[:k - len(extra)] + extra
-        return [replace(p, rank=i + 1) for i, p in enumerate(merged)], ref
+        return _with_extra(passages, extra, k), ref
 
     def _with_footnote(self, query: str, passages: list[Passage], k: int) -> list[Passage]:
         """A question about a word a passage marks with a footnote call ("comme avec Ynsect*") gets the footnote's
@@ -153,19 +150,17 @@ class Retriever:
         asked = set(analyze(query))
         if k < 2 or not asked:
             return passages
+        shown: list[str] = []  # the passages' texts as a note's opening is written (one space), when needed
         for p in passages:
             called = {m.group(1) for m in CALL_MARK.finditer(p.text) if set(analyze(m.group(1))) & asked}
-            if not called:
-                continue
-            openings = [opening for opening, word in self._notes.of(p.doc_id).items() if word in called]
-            for opening in openings:
-                if any(opening in " ".join(x.text.split()) for x in passages):
+            for opening, word in self._notes.of(p.doc_id).items() if called else ():
+                shown = shown or [" ".join(x.text.split()) for x in passages]
+                if word not in called or any(opening in text for text in shown):
                     continue
                 # the note's own words, searched in its document, find its passage
                 note = next(iter(self._search(opening, 1, "bm25", [p.doc_id], None)), None)
                 if note is not None and opening in " ".join(note.text.split()):
-                    kept = passages[:k - 1] if len(passages) >= k else passages
-                    return [replace(x, rank=i + 1) for i, x in enumerate([*kept, note])]
+                    return _with_extra(passages, [note], k)
         return passages
 
     def _search(self, query: str, k: int, mode: str, ids, ref: SourceReference | None) -> list[Passage]:
@@ -214,3 +209,11 @@ class Retriever:
             else:
                 pool += top_rows(part(dense), sub, n) + top_rows(part(bm25), sub, n, positive=True)
         return list(dict.fromkeys(pool))
+
+
+def _with_extra(passages: list[Passage], extra: list[Passage], k: int) -> list[Passage]:
+    """`passages` with `extra` in their last places, so there are no more than k, ranked anew."""
+    if not extra:
+        return passages
+    merged = passages[:max(0, k - len(extra))] + extra
+    return [replace(p, rank=i + 1) for i, p in enumerate(merged)]
